@@ -1,0 +1,27 @@
+"""Incident models, one module per concern; import them from ``incidents.models``."""
+
+from incidents.models.core import (
+    OPEN_STATUSES,
+    STATUS_ORDER,
+    IdempotencyRecord,
+    Incident,
+    IncidentStatus,
+    Resolution,
+    Service,
+    Severity,
+    TimelineEvent,
+    TimelineEventKind,
+)
+
+__all__ = [
+    "OPEN_STATUSES",
+    "STATUS_ORDER",
+    "IdempotencyRecord",
+    "Incident",
+    "IncidentStatus",
+    "Resolution",
+    "Service",
+    "Severity",
+    "TimelineEvent",
+    "TimelineEventKind",
+]

@@ -1,0 +1,103 @@
+"""Reads for incidents and the service catalog, scoped to the user's teams."""
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Prefetch, QuerySet
+
+from config.errors import NotFound
+from incidents.models import Incident, Service, Severity, TimelineEvent
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def _scope(qs: QuerySet, user: User, team_field: str = "team") -> QuerySet:
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_staff:
+        return qs
+    return qs.filter(**{f"{team_field}__memberships__user": user})
+
+
+def severity_list() -> QuerySet[Severity]:
+    return Severity.objects.order_by("level")
+
+
+def severity_by_name(name: str) -> Severity | None:
+    return Severity.objects.filter(name__iexact=name.strip()).first()
+
+
+def service_list(*, user: User) -> QuerySet[Service]:
+    return _scope(Service.objects.select_related("team"), user).order_by("team__name", "name")
+
+
+def service_get(*, user: User, service_id: Any) -> Service:
+    try:
+        return service_list(user=user).get(pk=int(service_id))
+    except (Service.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise NotFound("Service not found.") from None
+
+
+def incident_list(*, user: User) -> QuerySet[Incident]:
+    """Incidents of the user's teams with everything a list renders, loaded once."""
+    return _scope(
+        Incident.objects.select_related(
+            "team", "severity", "commander", "scribe", "communications_lead"
+        ).prefetch_related(Prefetch("services", queryset=Service.objects.only("id", "slug"))),
+        user,
+    ).order_by("-triggered_at", "-id")
+
+
+def incident_get(*, user: User, incident_id: Any) -> Incident:
+    """An incident of one of the user's teams; another team's incident is "not found"
+    so that its existence does not leak."""
+    try:
+        return incident_list(user=user).get(pk=int(incident_id))
+    except (Incident.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise NotFound("Incident not found.") from None
+
+
+def incident_timeline(*, incident: Incident) -> QuerySet[TimelineEvent]:
+    return incident.timeline.select_related("actor").order_by("created_at", "id")
+
+
+def incident_history(*, incident: Incident) -> list[dict[str, Any]]:
+    """Every saved version of the incident with the fields that changed, oldest first."""
+    records = list(
+        incident.history.select_related("history_user").order_by("history_date", "history_id")
+    )
+    severity_names = dict(Severity.objects.values_list("id", "name"))
+    out: list[dict[str, Any]] = []
+    previous = None
+    for record in records:
+        changes: dict[str, list[Any]] = {}
+        if previous is not None:
+            delta = record.diff_against(previous)
+            for change in delta.changes:
+                old, new = change.old, change.new
+                if change.field == "severity":
+                    old, new = severity_names.get(old, old), severity_names.get(new, new)
+                changes[change.field] = [_plain(old), _plain(new)]
+        out.append(
+            {
+                "history_id": record.history_id,
+                "history_date": record.history_date,
+                "history_type": {"+": "created", "~": "changed", "-": "deleted"}[
+                    record.history_type
+                ],
+                "history_user": record.history_user.get_username() if record.history_user else None,
+                "status": record.status,
+                "severity": severity_names.get(record.severity_id),
+                "changes": changes,
+            }
+        )
+        previous = record
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | bool | float):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,16 @@
+"""Hooks for apps that depend on incidents (postmortems, paging, mirroring).
+
+They are sent by ``incidents.services`` *inside* the transaction that changed the
+incident, so a receiver may write rows that must exist together with the change (a
+postmortem draft) and must defer outside effects with ``transaction.on_commit``.
+Receivers stay thin and call a service of their own app.
+"""
+
+from django.dispatch import Signal
+
+# kwargs: incident, actor
+incident_declared = Signal()
+# kwargs: incident, actor, old_status, new_status, reopened (bool)
+incident_status_changed = Signal()
+# kwargs: incident, actor, changes ({field: [old, new]})
+incident_updated = Signal()

@@ -1,0 +1,5 @@
+"""On-call models, one module per concern; import them from ``oncall.models``."""
+
+from oncall.models.teams import Team, TeamMembership, TeamRole, team_key_validator
+
+__all__ = ["Team", "TeamMembership", "TeamRole", "team_key_validator"]

@@ -1,0 +1,86 @@
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests.incidents.factories import IncidentFactory, ServiceFactory
+from tests.oncall.factories import TeamFactory, TeamMembershipFactory, UserFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" in engine:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def api():
+    """An API client; ``api.as_user(user)`` authenticates with the user's token."""
+    from rest_framework.authtoken.models import Token
+
+    client = APIClient()
+
+    def as_user(user):
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    client.as_user = as_user
+    return client
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="Payments", key="PAY", slug="payments")
+
+
+@pytest.fixture
+def other_team(db):
+    return TeamFactory(name="Mobile", key="MOB", slug="mobile")
+
+
+@pytest.fixture
+def member(team):
+    user = UserFactory(username="marco")
+    TeamMembershipFactory(team=team, user=user, role="member")
+    return user
+
+
+@pytest.fixture
+def manager(team):
+    user = UserFactory(username="priya")
+    TeamMembershipFactory(team=team, user=user, role="manager")
+    return user
+
+
+@pytest.fixture
+def outsider(other_team):
+    """A member of another team."""
+    user = UserFactory(username="olivia")
+    TeamMembershipFactory(team=other_team, user=user, role="manager")
+    return user
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(username="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def service(team):
+    return ServiceFactory(team=team, name="Checkout API", slug="checkout-api")
+
+
+@pytest.fixture
+def incident(team, member):
+    return IncidentFactory(team=team, actor=member)
+
+
+@pytest.fixture
+def is_postgres():
+    return connection.vendor == "postgresql"
