@@ -43,7 +43,9 @@ def incident_list(*, user: User) -> QuerySet[Incident]:
     return _scope(
         Incident.objects.select_related(
             "team", "severity", "commander", "scribe", "communications_lead"
-        ).prefetch_related(Prefetch("services", queryset=Service.objects.only("id", "slug"))),
+        ).prefetch_related(
+            Prefetch("services", queryset=Service.objects.only("id", "slug", "name"))
+        ),
         user,
     ).order_by("-triggered_at", "-id")
 

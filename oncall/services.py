@@ -3,6 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.text import slugify
 
 from config.errors import AccessDenied, Conflict, InvalidInput, NotFound
@@ -28,7 +29,9 @@ def team_create(
     slug = slug or slugify(name)
     key = (key or _derive_key(name)).upper()
     team = Team(name=name, slug=slug, key=key, description=description)
-    team.full_clean()
+    if Team.objects.filter(Q(name__iexact=name) | Q(slug=slug) | Q(key=key)).exists():
+        raise Conflict("A team with this name, slug or key already exists.")
+    team.full_clean(validate_unique=False)
     try:
         with transaction.atomic():
             attribute_history(team, actor).save()

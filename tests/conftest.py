@@ -9,8 +9,21 @@ from tests.oncall.factories import TeamFactory, TeamMembershipFactory, UserFacto
 def pytest_collection_modifyitems(config, items):
     from django.conf import settings
 
-    engine = settings.DATABASES["default"]["ENGINE"]
-    if "postgresql" in engine:
+    for item in items:
+        # A transactional test empties every table when it ends, including the rows that
+        # data migrations put there (the severity matrix); restoring them keeps the tests
+        # that run after it independent of the order.
+        marker = item.get_closest_marker("django_db")
+        if (
+            marker
+            and marker.kwargs.get("transaction")
+            and "serialized_rollback" not in (marker.kwargs)
+        ):
+            item.add_marker(
+                pytest.mark.django_db(**marker.kwargs, serialized_rollback=True), append=False
+            )
+
+    if "postgresql" in settings.DATABASES["default"]["ENGINE"]:
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...)")
     for item in items:
