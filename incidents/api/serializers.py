@@ -263,7 +263,8 @@ class NoteInputSerializer(serializers.Serializer):
 
 
 class StatusInputSerializer(MessageInputSerializer):
-    status = serializers.ChoiceField(choices=IncidentStatus.choices)
+    # The service takes it as ``to_status``.
+    status = serializers.ChoiceField(choices=IncidentStatus.choices, source="to_status")
 
 
 class ResolveInputSerializer(MessageInputSerializer):

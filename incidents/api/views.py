@@ -140,55 +140,34 @@ class IncidentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         services.incident_update(incident=incident, actor=request.user, **data.validated_data)
         return self._respond(incident)
 
+    def _act(self, request: Request, pk: str, input_serializer, service, **fixed) -> Response:
+        """Run one lifecycle action: validate the body, call the service, answer with the
+        incident as it now is."""
+        incident = self._get(pk)
+        data = input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        service(incident=incident, actor=request.user, **fixed, **data.validated_data)
+        return self._respond(incident)
+
     @extend_schema(request=MessageInputSerializer, responses={200: IncidentOutputSerializer})
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, pk: str) -> Response:
-        incident = self._get(pk)
-        data = MessageInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.incident_acknowledge(
-            incident=incident, actor=request.user, message=data.validated_data["message"]
-        )
-        return self._respond(incident)
+        return self._act(request, pk, MessageInputSerializer, services.incident_acknowledge)
 
     @extend_schema(request=StatusInputSerializer, responses={200: IncidentOutputSerializer})
     @action(detail=True, methods=["post"], url_path="status")
     def set_status(self, request: Request, pk: str) -> Response:
-        incident = self._get(pk)
-        data = StatusInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.incident_set_status(
-            incident=incident,
-            actor=request.user,
-            to_status=data.validated_data["status"],
-            message=data.validated_data["message"],
-        )
-        return self._respond(incident)
+        return self._act(request, pk, StatusInputSerializer, services.incident_set_status)
 
     @extend_schema(request=ResolveInputSerializer, responses={200: IncidentOutputSerializer})
     @action(detail=True, methods=["post"])
     def resolve(self, request: Request, pk: str) -> Response:
-        incident = self._get(pk)
-        data = ResolveInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.incident_resolve(
-            incident=incident,
-            actor=request.user,
-            message=data.validated_data["message"],
-            resolution=data.validated_data["resolution"],
-        )
-        return self._respond(incident)
+        return self._act(request, pk, ResolveInputSerializer, services.incident_resolve)
 
     @extend_schema(request=MessageInputSerializer, responses={200: IncidentOutputSerializer})
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, pk: str) -> Response:
-        incident = self._get(pk)
-        data = MessageInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.incident_reopen(
-            incident=incident, actor=request.user, message=data.validated_data["message"]
-        )
-        return self._respond(incident)
+        return self._act(request, pk, MessageInputSerializer, services.incident_reopen)
 
     @extend_schema(methods=["GET"], responses={200: TimelineEventOutputSerializer(many=True)})
     @extend_schema(
