@@ -43,6 +43,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 check: $(STAMP) lint
+	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
 

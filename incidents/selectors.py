@@ -2,13 +2,15 @@
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
 from django.db.models import Prefetch, QuerySet
 
 from config.errors import NotFound
 from incidents.models import Incident, Service, Severity, TimelineEvent
 
-User = AbstractBaseUser | AnonymousUser
+# AUTH_USER_MODEL is Django's own User; anonymous callers see nothing.
+User = AuthUser | AnonymousUser
 
 
 def _scope(qs: QuerySet, user: User, team_field: str = "team") -> QuerySet:

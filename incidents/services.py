@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User as AuthUser
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -55,7 +55,7 @@ def timeline_event_create(
     *,
     incident: Incident,
     kind: str,
-    actor: AbstractBaseUser | None = None,
+    actor: AuthUser | None = None,
     message: str = "",
     data: dict[str, Any] | None = None,
 ) -> TimelineEvent:
@@ -76,17 +76,17 @@ def _lock(incident: Incident | int) -> Incident:
     return Incident.objects.select_for_update().select_related("team", "severity").get(pk=pk)
 
 
-def _check_member(actor: AbstractBaseUser | None, team: Team) -> None:
+def _check_member(actor: AuthUser | None, team: Team) -> None:
     # actor None is the system itself (an alert, a beat task).
     if actor is not None and not team_is_member(user=actor, team=team):
         raise AccessDenied(f"You are not a member of team {team.name}.")
 
 
-def _user_label(user: AbstractBaseUser | None) -> str | None:
+def _user_label(user: AuthUser | None) -> str | None:
     return None if user is None else user.get_username()
 
 
-def _check_users_in_team(team: Team, users: dict[str, AbstractBaseUser | None]) -> None:
+def _check_users_in_team(team: Team, users: dict[str, AuthUser | None]) -> None:
     errors = {
         field: [f"{user.get_username()} is not a member of team {team.name}."]
         for field, user in users.items()
@@ -113,14 +113,14 @@ def _check_services_in_team(team: Team, services: Iterable[Service]) -> list[Ser
 @transaction.atomic
 def incident_create(
     *,
-    actor: AbstractBaseUser | None,
+    actor: AuthUser | None,
     team: Team,
     title: str,
     severity: Severity,
     summary: str = "",
-    commander: AbstractBaseUser | None = None,
-    scribe: AbstractBaseUser | None = None,
-    communications_lead: AbstractBaseUser | None = None,
+    commander: AuthUser | None = None,
+    scribe: AuthUser | None = None,
+    communications_lead: AuthUser | None = None,
     services: Iterable[Service] = (),
     impact: str = "",
     private: bool = False,
@@ -184,7 +184,7 @@ def idempotency_request_hash(payload: Any) -> str:
 
 
 def incident_create_idempotent(
-    *, actor: AbstractBaseUser, idempotency_key: str, request_hash: str, **fields: Any
+    *, actor: AuthUser, idempotency_key: str, request_hash: str, **fields: Any
 ) -> tuple[Incident, bool]:
     """Like ``incident_create``, but the same key from the same user within the TTL
     returns the first incident. Returns ``(incident, replayed)``.
@@ -249,7 +249,7 @@ def incident_transition(
     *,
     incident: Incident | int,
     to_status: str,
-    actor: AbstractBaseUser | None,
+    actor: AuthUser | None,
     message: str = "",
     resolution: str = "",
     reopen: bool = False,
@@ -286,7 +286,7 @@ def incident_transition(
         locked.resolution = ""
         locked.reopen_count += 1
         changed += ["resolved_at", "resolution", "reopen_count"]
-        kind = TimelineEventKind.REOPENED
+        kind: str = TimelineEventKind.REOPENED
     else:
         if old_status == S.TRIGGERED and locked.acknowledged_at is None:
             locked.acknowledged_at = now
@@ -297,10 +297,11 @@ def incident_transition(
             locked.resolution = resolution or Resolution.FIXED
             changed += ["resolved_at", "resolution"]
             data["resolution"] = locked.resolution
-        kind = {
+        kinds: dict[str, str] = {
             S.ACKNOWLEDGED: TimelineEventKind.ACKNOWLEDGED,
             S.RESOLVED: TimelineEventKind.RESOLVED,
-        }.get(to_status, TimelineEventKind.STATUS_CHANGED)
+        }
+        kind = kinds.get(to_status, TimelineEventKind.STATUS_CHANGED)
     attribute_history(locked, actor).save(update_fields=[*changed, "updated_at"])
     timeline_event_create(incident=locked, kind=kind, actor=actor, message=message, data=data)
     signals.incident_status_changed.send(
@@ -315,7 +316,7 @@ def incident_transition(
 
 
 def incident_acknowledge(
-    *, incident: Incident | int, actor: AbstractBaseUser | None, message: str = ""
+    *, incident: Incident | int, actor: AuthUser | None, message: str = ""
 ) -> Incident:
     return incident_transition(
         incident=incident, to_status=S.ACKNOWLEDGED, actor=actor, message=message
@@ -323,7 +324,7 @@ def incident_acknowledge(
 
 
 def incident_set_status(
-    *, incident: Incident | int, to_status: str, actor: AbstractBaseUser | None, message: str = ""
+    *, incident: Incident | int, to_status: str, actor: AuthUser | None, message: str = ""
 ) -> Incident:
     return incident_transition(incident=incident, to_status=to_status, actor=actor, message=message)
 
@@ -331,7 +332,7 @@ def incident_set_status(
 def incident_resolve(
     *,
     incident: Incident | int,
-    actor: AbstractBaseUser | None,
+    actor: AuthUser | None,
     message: str = "",
     resolution: str = Resolution.FIXED,
 ) -> Incident:
@@ -345,7 +346,7 @@ def incident_resolve(
 
 
 def incident_reopen(
-    *, incident: Incident | int, actor: AbstractBaseUser | None, message: str = ""
+    *, incident: Incident | int, actor: AuthUser | None, message: str = ""
 ) -> Incident:
     return incident_transition(
         incident=incident, to_status=REOPEN_TARGET, actor=actor, message=message, reopen=True
@@ -366,9 +367,7 @@ def _display(value: Any) -> Any:
 
 
 @transaction.atomic
-def incident_update(
-    *, incident: Incident | int, actor: AbstractBaseUser | None, **fields: Any
-) -> Incident:
+def incident_update(*, incident: Incident | int, actor: AuthUser | None, **fields: Any) -> Incident:
     """Change an incident's descriptive fields and roles (not its status)."""
     unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
     if unknown:
@@ -449,7 +448,7 @@ def incident_update(
 
 @transaction.atomic
 def incident_add_note(
-    *, incident: Incident | int, actor: AbstractBaseUser | None, message: str
+    *, incident: Incident | int, actor: AuthUser | None, message: str
 ) -> TimelineEvent:
     message = (message or "").strip()
     if not message:
@@ -468,7 +467,7 @@ def incident_add_note(
 
 @transaction.atomic
 def service_create(
-    *, actor: AbstractBaseUser, team: Team, name: str, slug: str = "", description: str = ""
+    *, actor: AuthUser, team: Team, name: str, slug: str = "", description: str = ""
 ) -> Service:
     from django.utils.text import slugify
 
@@ -491,7 +490,7 @@ def service_create(
 
 
 @transaction.atomic
-def service_update(*, actor: AbstractBaseUser, service: Service, **fields: Any) -> Service:
+def service_update(*, actor: AuthUser, service: Service, **fields: Any) -> Service:
     locked = Service.objects.select_for_update().get(pk=service.pk)
     _check_member(actor, locked.team)
     changed = [name for name, value in fields.items() if getattr(locked, name) != value]

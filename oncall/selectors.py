@@ -1,12 +1,14 @@
 """Reads for teams, scoped to what the user may see."""
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
 from django.db.models import QuerySet
 
 from config.errors import NotFound
 from oncall.models import Team, TeamMembership, TeamRole
 
-User = AbstractBaseUser | AnonymousUser
+# AUTH_USER_MODEL is Django's own User; anonymous callers see nothing.
+User = AuthUser | AnonymousUser
 
 
 def team_ids_for_user(*, user: User) -> list[int] | None:

@@ -1,7 +1,7 @@
 """Writes for teams and memberships."""
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User as AuthUser
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.text import slugify
@@ -19,7 +19,7 @@ def _derive_key(name: str) -> str:
 
 @transaction.atomic
 def team_create(
-    *, actor: AbstractBaseUser, name: str, slug: str = "", key: str = "", description: str = ""
+    *, actor: AuthUser, name: str, slug: str = "", key: str = "", description: str = ""
 ) -> Team:
     if not actor.is_staff:
         raise AccessDenied("Only staff can create teams.")
@@ -42,7 +42,7 @@ def team_create(
 
 @transaction.atomic
 def team_member_add(
-    *, actor: AbstractBaseUser, team: Team, user_id: int, role: str = TeamRole.MEMBER
+    *, actor: AuthUser, team: Team, user_id: int, role: str = TeamRole.MEMBER
 ) -> TeamMembership:
     if not team_is_manager(user=actor, team=team):
         raise AccessDenied("Only the team's managers (or staff) can add members.")
@@ -65,7 +65,7 @@ def team_member_add(
 
 
 @transaction.atomic
-def team_member_remove(*, actor: AbstractBaseUser, team: Team, user_id: int) -> None:
+def team_member_remove(*, actor: AuthUser, team: Team, user_id: int) -> None:
     if not team_is_manager(user=actor, team=team):
         raise AccessDenied("Only the team's managers (or staff) can remove members.")
     membership = (
