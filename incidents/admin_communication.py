@@ -1,5 +1,6 @@
 """Admin pages for incident communication (imported by incidents.apps.ready)."""
 
+from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -13,6 +14,7 @@ from incidents.models import (
     StatusUpdate,
     TeamCommunicationSettings,
 )
+from incidents.services_communication import incident_communication_set
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -38,8 +40,28 @@ class TeamCommunicationSettingsAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["team"]
 
 
+class MaintenanceWindowForm(forms.ModelForm):
+    class Meta:
+        model = MaintenanceWindow
+        fields = ["team", "title", "description", "services", "starts_at", "ends_at"]
+
+    def clean(self):
+        data = super().clean()
+        team, services = data.get("team"), data.get("services") or []
+        foreign = [s.name for s in services if team is not None and s.team_id != team.pk]
+        if foreign:
+            raise forms.ValidationError(
+                "Services must belong to the window's team: " + ", ".join(foreign)
+            )
+        starts, ends = data.get("starts_at"), data.get("ends_at")
+        if starts and ends and ends <= starts:
+            raise forms.ValidationError("The window must end after it starts.")
+        return data
+
+
 @admin.register(MaintenanceWindow)
 class MaintenanceWindowAdmin(SimpleHistoryAdmin):
+    form = MaintenanceWindowForm
     list_display = ["title", "team", "starts_at", "ends_at"]
     list_filter = ["team"]
     filter_horizontal = ["services"]
@@ -48,8 +70,23 @@ class MaintenanceWindowAdmin(SimpleHistoryAdmin):
 
 @admin.register(IncidentCommunication)
 class IncidentCommunicationAdmin(SimpleHistoryAdmin):
+    """Saves go through incident_communication_set (lock + timeline event)."""
+
     list_display = ["incident", "status_page_state", "public_title", "customer_impact"]
     raw_id_fields = ["incident"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["incident"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change) -> None:
+        fields = {
+            name: form.cleaned_data[name]
+            for name in ("status_page_state", "public_title", "customer_impact")
+            if name in form.changed_data or not change
+        }
+        saved = incident_communication_set(incident=obj.incident_id, actor=request.user, **fields)
+        obj.pk = saved.pk
+        obj.refresh_from_db()
 
 
 @admin.register(StatusUpdate)
