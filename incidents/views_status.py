@@ -20,7 +20,13 @@ def status_page_view(request):
 
 class StatusFeed(Feed):
     feed_type = Atom1Feed
-    link = "/status/"
+
+    # Absolute links from SITE_URL (the sites framework's default domain is example.com).
+    def link(self) -> str:
+        return f"{settings.SITE_URL}/status/"
+
+    def feed_url(self) -> str:
+        return f"{settings.SITE_URL}/status/feed.atom"
 
     def title(self) -> str:
         return settings.STATUS_PAGE_TITLE
@@ -39,7 +45,7 @@ class StatusFeed(Feed):
         return f"{item['update']['message']}\n\nAffected: {services}"
 
     def item_link(self, item) -> str:
-        return f"/status/#incident-{item['incident']['id']}"
+        return f"{settings.SITE_URL}/status/#incident-{item['incident']['id']}"
 
     def item_guid(self, item) -> str:
         return f"{settings.SITE_URL}/status/#update-{item['update']['id']}"

@@ -275,3 +275,30 @@ def test_concurrent_runs_send_each_notice_once(team, member, manager, public_ser
         assert incident.reminders.filter(kind="update_cadence").count() == 1
         assert incident.escalation_notices.count() == 1  # the 30-minute team lead
         assert incident.timeline.filter(kind=K.ESCALATION_NOTICE).count() == 1
+
+
+def test_a_run_with_nothing_due_visits_no_incident(
+    team, member, public_service, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    from incidents.services_communication import communications_remind
+
+    with time_machine.travel(T0, tick=False):
+        for n in range(6):
+            services.incident_create(
+                actor=member,
+                team=team,
+                title=f"Outage {n}",
+                severity=Severity.objects.get(name="SEV1" if n % 2 else "SEV2"),
+                commander=member,
+                services=[public_service],
+            )
+    run_at(T0 + timedelta(minutes=90), django_capture_on_commit_callbacks)
+    # Everything due was sent (the executive rule waits for customer impact): the next
+    # run is the four pre-filter queries, whatever the number of incidents.
+    with django_assert_max_num_queries(4):
+        result = communications_remind(now=T0 + timedelta(minutes=90, seconds=30))
+    assert (result.deadline_missed, result.cadence_reminders, result.escalation_notices) == (
+        0,
+        0,
+        0,
+    )
