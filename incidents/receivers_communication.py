@@ -17,8 +17,14 @@ def on_incident_status_changed(sender, incident, actor, old_status, new_status, 
     comm.incident_channel_mirror(incident=incident, text=f"status {old_status} → {new_status}{who}")
 
 
+ROLES = ("commander", "scribe", "communications_lead")
+
+
 @receiver(incident_updated, dispatch_uid="communication_incident_updated")
 def on_incident_updated(sender, incident, actor, changes, **kwargs) -> None:
+    # Newly assigned people join the channel.
+    people = [getattr(incident, role) for role in ROLES if role in changes]
+    comm.incident_channel_invite_later(incident=incident, users=[p for p in people if p])
     if "severity" in changes:
         # Raised to a severity that has channels: open one now (once).
         comm.incident_channel_request(incident=incident)

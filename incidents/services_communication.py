@@ -38,7 +38,12 @@ from incidents.models import (
     UpdateAudience,
 )
 from incidents.services import _check_member, _lock, timeline_event_create
-from incidents.tasks_communication import email_later, slack_open_later, slack_post_later
+from incidents.tasks_communication import (
+    email_later,
+    slack_invite_later,
+    slack_open_later,
+    slack_post_later,
+)
 from oncall.selectors import team_managers
 
 K = CommunicationEventKind
@@ -338,6 +343,11 @@ def communications_remind_incident(
                     sent_at=now,
                 ):
                     result.deadline_missed += 1
+                    incident_channel_mirror(
+                        incident=incident,
+                        text=f"reminder: no public status update within {_minutes(deadline)} "
+                        "minutes; post one now.",
+                    )
                     timeline_event_create(
                         incident=incident,
                         kind=K.STATUS_PAGE_DEADLINE_MISSED,
@@ -372,6 +382,10 @@ def communications_remind_incident(
                     sent_at=now,
                 ):
                     result.cadence_reminders += 1
+                    incident_channel_mirror(
+                        incident=incident,
+                        text=f"reminder: stakeholder update due (every {_minutes(cadence)} min).",
+                    )
                     timeline_event_create(
                         incident=incident,
                         kind=K.UPDATE_REMINDER,
@@ -413,6 +427,11 @@ def communications_remind_incident(
             ):
                 continue
             result.escalation_notices += 1
+            incident_channel_mirror(
+                incident=incident,
+                text=f"unresolved after {rule.after_minutes} minutes: notified "
+                f"{rule.get_target_display()}.",
+            )
             target = rule.get_target_display()
             timeline_event_create(
                 incident=incident,
@@ -506,7 +525,8 @@ def incident_channel_open(*, incident_id: int) -> IncidentChannel | None:
         return channel
     incident = channel.incident
     if not channel.channel_id:
-        channel.channel_id = slack.create_channel(channel.name)
+        # A private incident gets a private channel.
+        channel.channel_id = slack.create_channel(channel.name, private=incident.private)
         channel.save(update_fields=["channel_id"])
     people = [p for p in (incident.commander, incident.scribe, incident.communications_lead) if p]
     user_ids = sorted({uid for p in people if p.email and (uid := slack.find_user_id(p.email))})
@@ -531,6 +551,43 @@ def incident_channel_open(*, incident_id: int) -> IncidentChannel | None:
     return channel
 
 
+def incident_channel_invite(*, incident_id: int, user_ids: list[int]) -> int:
+    """Invite Tocsin users (by their e-mail's Slack account) into the incident channel:
+    a newly assigned commander, scribe or communications lead, and the responders that
+    paging reaches (the paging code calls ``incident_channel_invite_later``). Returns how
+    many Slack accounts were invited."""
+    from django.contrib.auth import get_user_model
+
+    channel = IncidentChannel.objects.filter(incident_id=incident_id).first()
+    if channel is None or channel.state == IncidentChannelState.FAILED:
+        return 0
+    if channel.state == IncidentChannelState.PENDING:
+        raise ChannelNotReady("The incident channel is not created yet.")
+    emails = get_user_model().objects.filter(pk__in=user_ids).exclude(email="")
+    slack_ids = sorted(
+        {
+            uid
+            for email in emails.values_list("email", flat=True)
+            if (uid := slack.find_user_id(email))
+        }
+    )
+    slack.invite(channel.channel_id, slack_ids)
+    return len(slack_ids)
+
+
+def incident_channel_invite_later(*, incident: Incident, users: list) -> None:
+    """After commit, invite ``users`` into the incident's channel if it has one."""
+    if not slack.enabled() or not users:
+        return
+    if (
+        not IncidentChannel.objects.filter(incident=incident)
+        .exclude(state=IncidentChannelState.FAILED)
+        .exists()
+    ):
+        return
+    slack_invite_later(incident_id=incident.pk, user_ids=[u.pk for u in users])
+
+
 def incident_channel_post(*, incident_id: int, text: str) -> None:
     channel = IncidentChannel.objects.filter(incident_id=incident_id).first()
     if channel is None or channel.state == IncidentChannelState.FAILED:
@@ -538,6 +595,9 @@ def incident_channel_post(*, incident_id: int, text: str) -> None:
     if channel.state == IncidentChannelState.PENDING:
         raise ChannelNotReady("The incident channel is not created yet.")
     slack.post(channel.channel_id, text)
+
+
+ACTION_LABELS = {"open": "channel creation", "post": "message", "invite": "invitation"}
 
 
 @transaction.atomic
@@ -555,6 +615,6 @@ def incident_channel_failed(*, incident_id: int, action: str, error: str) -> Non
     timeline_event_create(
         incident=incident,
         kind=K.SLACK_FAILED,
-        message=f"Slack {'channel creation' if action == 'open' else 'message'} failed: {error}",
+        message=f"Slack {ACTION_LABELS.get(action, action)} failed: {error}",
         data={"action": action, "error": error[:2000]},
     )

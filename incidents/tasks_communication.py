@@ -86,6 +86,24 @@ def slack_post(self, incident_id: int, text: str) -> None:
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
 
 
+@shared_task(bind=True, name="incidents.tasks.slack_invite", max_retries=None)
+def slack_invite(self, incident_id: int, user_ids: list[int]) -> None:
+    from incidents.integrations.slack import SlackError
+    from incidents.services_communication import incident_channel_failed, incident_channel_invite
+
+    try:
+        incident_channel_invite(incident_id=incident_id, user_ids=user_ids)
+    except SlackError as exc:
+        if self.request.retries >= settings.SLACK_MAX_RETRIES:
+            incident_channel_failed(incident_id=incident_id, action="invite", error=str(exc))
+            return
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
+def slack_invite_later(*, incident_id: int, user_ids: list[int]) -> None:
+    transaction.on_commit(lambda: slack_invite.delay(incident_id, list(user_ids)))
+
+
 def slack_open_later(*, incident_id: int) -> None:
     transaction.on_commit(lambda: slack_channel_open.delay(incident_id))
 

@@ -49,8 +49,8 @@ def _call(method, **kwargs) -> dict:
     return response.data if isinstance(response.data, dict) else {}
 
 
-def create_channel(name: str) -> str:
-    data = _call(client().conversations_create, name=name, is_private=False)
+def create_channel(name: str, *, private: bool = False) -> str:
+    data = _call(client().conversations_create, name=name, is_private=private)
     return data["channel"]["id"]
 
 

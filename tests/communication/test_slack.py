@@ -132,3 +132,54 @@ def test_a_failing_post_is_recorded_on_the_timeline(
     failure = incident.timeline.get(kind=CommunicationEventKind.SLACK_FAILED)
     assert "message failed" in failure.message
     assert IncidentChannel.objects.get().state == IncidentChannelState.CREATED
+
+
+def test_new_commander_is_invited_and_private_incidents_get_private_channels(
+    slack, team, member, manager, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = services.incident_create(
+            actor=member,
+            team=team,
+            title="Token leak",
+            severity=Severity.objects.get(name="SEV1"),
+            private=True,
+        )
+    create = slack.of("conversations.create")[0].params
+    assert create["is_private"] in ("1", "true", "True", True)
+    assert slack.of("conversations.invite") == []  # nobody assigned yet
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.incident_update(incident=incident, actor=member, commander=manager)
+    invite = slack.of("conversations.invite")[-1].params
+    assert (invite["channel"], invite["users"]) == ("C0INC1", "Upriya")
+
+
+def test_reminders_are_mirrored_into_the_channel(
+    slack, team, member, django_capture_on_commit_callbacks
+):
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from incidents.tasks_communication import remind_communications
+    from tests.incidents.factories import ServiceFactory
+
+    t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    public = ServiceFactory(team=team, public=True)
+    with time_machine.travel(t0, tick=False), django_capture_on_commit_callbacks(execute=True):
+        services.incident_create(
+            actor=member,
+            team=team,
+            title="Checkout down",
+            severity=Severity.objects.get(name="SEV1"),
+            commander=member,
+            services=[public],
+        )
+    with (
+        time_machine.travel(t0 + timedelta(minutes=5), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        remind_communications.delay()
+    texts = [c.params["text"] for c in slack.of("chat.postMessage")]
+    assert texts[-1] == "PAY-1: reminder: no public status update within 5 minutes; post one now."

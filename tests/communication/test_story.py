@@ -86,8 +86,11 @@ def test_the_story(api, client, slack, team, member, manager, django_capture_on_
     # The Slack channel received the story.
     texts = [c.params["text"] for c in slack.of("chat.postMessage")]
     assert texts[0].startswith("PAY-1 declared as SEV1")
-    assert "Public update (triggered): Payments are failing" in texts[1]
-    assert "Internal update (triggered): db-1 disk full" in texts[2]
+    assert texts[1:] == [
+        "PAY-1: reminder: no public status update within 5 minutes; post one now.",
+        "PAY-1: Public update (triggered): Payments are failing; we are failing over the database.",
+        "PAY-1: Internal update (triggered): db-1 disk full, WAL slot stuck (marco)",
+    ]
 
     # A runbook not tested for 90 days is flagged, and its team's managers hear of it.
     with time_machine.travel(T0 + timedelta(days=2), tick=False), capture(execute=True):
