@@ -21,6 +21,9 @@ from runbooks import matching
 from runbooks.models import Runbook, RunbookAttachment, RunbookEventKind
 from runbooks.selectors import runbook_facts
 
+# An incident shows at most this many runbooks (the best matches); more is noise.
+MAX_ATTACHMENTS = 10
+
 EDITABLE_FIELDS = (
     "title",
     "services",
@@ -227,6 +230,8 @@ def runbook_attach_matching(
                     )
                     attachment.save(update_fields=["score", "matched_by"])
                 continue
+            if len(existing) + len(created) >= MAX_ATTACHMENTS:
+                continue  # only better matches of attached runbooks from here
             runbook = runbooks[found.runbook_id]
             attachment = RunbookAttachment.objects.create(
                 incident=incident,

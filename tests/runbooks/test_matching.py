@@ -132,3 +132,17 @@ def test_rank_is_pure_and_ordered():
         (2, 8),
         (1, 2),
     ]
+
+
+def test_at_most_ten_runbooks_attach_best_first(team, member):
+    service = ServiceFactory(team=team, name="API", slug="api")
+    for n in range(12):
+        RunbookFactory(team=team, title=f"Generic {n:02}", services=[service])
+    specific = RunbookFactory(
+        team=team, title="Specific", services=[service], matchers={"title_keywords": ["disk"]}
+    )
+    incident = declare(team, member, title="Disk full", services=[service])
+    attached = list(incident.runbooks.select_related("runbook"))
+    assert len(attached) == 10
+    assert attached[0].runbook == specific
+    assert incident.timeline.filter(kind="runbook_attached").count() == 10
