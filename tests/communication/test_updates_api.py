@@ -115,3 +115,38 @@ def test_status_page_override_endpoint(api, incident, member):
     assert client.patch(url, {"status_page_state": "on_fire"}, format="json").status_code == 400
     assert client.patch(url, {"colour": "red"}, format="json").status_code == 400
     assert client.patch(url, {}, format="json").status_code == 400
+
+
+def test_a_service_is_made_public_through_the_api(api, service, member):
+    client = api.as_user(member)
+    assert client.get(f"/api/v1/services/{service.pk}/").json()["public"] is False
+    response = client.patch(f"/api/v1/services/{service.pk}/", {"public": True}, format="json")
+    assert response.status_code == 200
+    assert response.json()["public"] is True
+    assert [s["name"] for s in api.get("/api/v1/status/").json()["services"]] == ["Checkout API"]
+
+
+def test_list_queries_do_not_grow(api, team, member, service, django_assert_max_num_queries):
+    from incidents.services_communication import status_update_post
+    from runbooks.services import runbook_attach_matching
+    from tests.runbooks.factories import RunbookFactory
+
+    incident = IncidentFactory(team=team, actor=member, services=[service])
+    client = api.as_user(member)
+
+    def add(n, start):
+        for i in range(start, start + n):
+            status_update_post(incident=incident, actor=member, message=f"u{i}", audience="public")
+            RunbookFactory(team=team, title=f"R{i}", services=[service])
+        runbook_attach_matching(incident=incident)
+
+    add(2, 0)
+    with django_assert_max_num_queries(6):
+        client.get(f"/api/v1/incidents/{incident.pk}/updates/")
+    with django_assert_max_num_queries(6):
+        client.get(f"/api/v1/incidents/{incident.pk}/runbooks/")
+    add(8, 2)
+    with django_assert_max_num_queries(6):
+        assert client.get(f"/api/v1/incidents/{incident.pk}/updates/").json()["count"] == 10
+    with django_assert_max_num_queries(6):
+        assert len(client.get(f"/api/v1/incidents/{incident.pk}/runbooks/").json()) == 10
