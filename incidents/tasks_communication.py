@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 @shared_task(
-    name="incidents.tasks.send_email",
+    name="incidents.communication.send_email",
     autoretry_for=(OSError,),
     retry_backoff=True,
     max_retries=5,
@@ -56,7 +56,7 @@ def _backoff(retries: int) -> int:
     return min(300, 5 * 2**retries)
 
 
-@shared_task(bind=True, name="incidents.tasks.slack_channel_open", max_retries=None)
+@shared_task(bind=True, name="incidents.communication.slack_channel_open", max_retries=None)
 def slack_channel_open(self, incident_id: int) -> None:
     from incidents.integrations.slack import SlackError
     from incidents.services_communication import incident_channel_failed, incident_channel_open
@@ -71,7 +71,7 @@ def slack_channel_open(self, incident_id: int) -> None:
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
 
 
-@shared_task(bind=True, name="incidents.tasks.slack_post", max_retries=None)
+@shared_task(bind=True, name="incidents.communication.slack_post", max_retries=None)
 def slack_post(self, incident_id: int, text: str) -> None:
     from incidents.integrations.slack import SlackError
     from incidents.services_communication import incident_channel_failed, incident_channel_post
@@ -86,7 +86,7 @@ def slack_post(self, incident_id: int, text: str) -> None:
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
 
 
-@shared_task(bind=True, name="incidents.tasks.slack_invite", max_retries=None)
+@shared_task(bind=True, name="incidents.communication.slack_invite", max_retries=None)
 def slack_invite(self, incident_id: int, user_ids: list[int]) -> None:
     from incidents.integrations.slack import SlackError
     from incidents.services_communication import incident_channel_failed, incident_channel_invite
