@@ -8,10 +8,13 @@ incidents, internal updates, people (authors, commanders), team names or keys,
 incident references, non-public services, summaries or impact statements.
 """
 
+import hashlib
+import hmac
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
@@ -67,6 +70,13 @@ def _public_title(incident: Incident) -> str:
 LABELS = dict(status_state.S.choices)
 
 
+def public_id(kind: str, pk: int) -> str:
+    """A stable opaque id for the public page: database ids are global sequences, and
+    showing them would hint at how many incidents (of every team) exist."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"{kind}:{pk}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:16]
+
+
 def _incident_row(incident: Incident) -> dict[str, Any]:
     state = (
         status_state.incident_state(
@@ -76,7 +86,7 @@ def _incident_row(incident: Incident) -> dict[str, Any]:
         else status_state.S.OPERATIONAL
     )
     return {
-        "id": incident.pk,
+        "id": public_id("incident", incident.pk),
         "title": _public_title(incident),
         "state": state,
         "state_label": LABELS[state],
@@ -85,7 +95,12 @@ def _incident_row(incident: Incident) -> dict[str, Any]:
         "resolved_at": incident.resolved_at,
         "services": [s.name for s in incident.public_services],
         "updates": [
-            {"id": u.pk, "message": u.message, "status": u.status, "created_at": u.created_at}
+            {
+                "id": public_id("update", u.pk),
+                "message": u.message,
+                "status": u.status,
+                "created_at": u.created_at,
+            }
             for u in incident.public_updates
         ],
     }
@@ -144,7 +159,7 @@ def status_page(*, now: datetime | None = None) -> dict[str, Any]:
         "incidents": incident_rows,
         "maintenance": [
             {
-                "id": w.pk,
+                "id": public_id("maintenance", w.pk),
                 "title": w.title,
                 "description": w.description,
                 "starts_at": w.starts_at,
@@ -170,7 +185,7 @@ def status_feed_items(*, now: datetime | None = None) -> list[dict[str, Any]]:
         for update in row["updates"]:
             if update["created_at"] >= since:
                 items.append({"incident": row, "update": update})
-    items.sort(key=lambda item: (item["update"]["created_at"], item["update"]["id"]), reverse=True)
+    items.sort(key=lambda item: item["update"]["created_at"], reverse=True)
     return items
 
 

@@ -55,14 +55,14 @@ class IncidentChannelOutputSerializer(serializers.ModelSerializer):
 
 
 class PublicUpdateSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.CharField()
     message = serializers.CharField()
     status = serializers.CharField()
     created_at = serializers.DateTimeField()
 
 
 class PublicIncidentSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.CharField()
     title = serializers.CharField()
     state = serializers.CharField()
     state_label = serializers.CharField()
@@ -81,7 +81,7 @@ class PublicServiceSerializer(serializers.Serializer):
 
 
 class PublicMaintenanceSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.CharField()
     title = serializers.CharField()
     description = serializers.CharField()
     starts_at = serializers.DateTimeField()

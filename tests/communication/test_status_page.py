@@ -103,6 +103,8 @@ def test_json_shows_public_services_incidents_and_updates_only(api, world):
     assert incident["services"] == ["Checkout"]
     assert [u["message"] for u in incident["updates"]] == ["We are investigating failed checkouts."]
     assert set(incident["updates"][0]) == {"id", "message", "status", "created_at"}
+    # Opaque ids: database ids are global sequences that would leak other teams' counts.
+    assert len(incident["id"]) == 16 and incident["id"] != str(world["public"].pk)
     assert body["history"][0]["date"] == "2026-03-02"
     assert [i["title"] for i in body["history"][0]["incidents"]] == ["Checkout errors"]
     assert len(body["history"]) == 14
