@@ -17,3 +17,13 @@ app.conf.beat_schedule: dict[str, dict] = {}
 
 def beat(name: str, task: str, every: timedelta) -> None:
     app.conf.beat_schedule[name] = {"task": task, "schedule": every}
+
+
+# Communication (issue 6): reminders and time-based escalation every minute; runbook
+# reviews daily.
+beat(
+    "incidents.remind_communications",
+    "incidents.tasks.remind_communications",
+    timedelta(minutes=1),
+)
+beat("runbooks.flag_stale_runbooks", "runbooks.tasks.flag_stale_runbooks", timedelta(days=1))

@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 api_v1 = [
     path("", include("oncall.api.urls")),
     path("", include("incidents.api.urls")),
+    path("", include("incidents.api.urls_communication")),
+    path("", include("runbooks.api.urls")),
 ]
 
 urlpatterns = [
@@ -14,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include(api_v1)),
+    path("status/", include("incidents.urls_status")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

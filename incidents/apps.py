@@ -3,3 +3,12 @@ from django.apps import AppConfig
 
 class IncidentsConfig(AppConfig):
     name = "incidents"
+
+    def ready(self) -> None:
+        # Communication (issue 6): signal receivers, the admin pages and the tasks, whose
+        # module autodiscovery (which only imports incidents.tasks) would not find.
+        from incidents import (  # noqa: F401
+            admin_communication,
+            receivers_communication,
+            tasks_communication,
+        )

@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class RunbooksConfig(AppConfig):
     name = "runbooks"
+
+    def ready(self) -> None:
+        from runbooks import receivers  # noqa: F401

@@ -113,7 +113,7 @@ class SeverityOutputSerializer(serializers.ModelSerializer):
 class ServiceOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Service
-        fields = ["id", "team", "name", "slug", "description"]
+        fields = ["id", "team", "name", "slug", "description", "public"]
 
 
 class ServiceRefSerializer(serializers.ModelSerializer):
@@ -201,6 +201,7 @@ class ServiceInputSerializer(serializers.Serializer):
 class ServiceUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
+    public = serializers.BooleanField(required=False, help_text="Shown on the status page.")
 
 
 class IncidentCreateInputSerializer(serializers.Serializer):

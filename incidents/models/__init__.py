@@ -1,5 +1,21 @@
 """Incident models, one module per concern; import them from ``incidents.models``."""
 
+from incidents.models.communication import (
+    CommunicationEventKind,
+    CommunicationReminder,
+    EscalationNoticeRule,
+    EscalationNoticeSent,
+    EscalationTarget,
+    IncidentChannel,
+    IncidentChannelState,
+    IncidentCommunication,
+    MaintenanceWindow,
+    ReminderKind,
+    StatusPageState,
+    StatusUpdate,
+    TeamCommunicationSettings,
+    UpdateAudience,
+)
 from incidents.models.core import (
     OPEN_STATUSES,
     STATUS_ORDER,
@@ -24,4 +40,20 @@ __all__ = [
     "Severity",
     "TimelineEvent",
     "TimelineEventKind",
+]
+__all__ += [  # communication
+    "CommunicationEventKind",
+    "CommunicationReminder",
+    "EscalationNoticeRule",
+    "EscalationNoticeSent",
+    "EscalationTarget",
+    "IncidentChannel",
+    "IncidentChannelState",
+    "IncidentCommunication",
+    "MaintenanceWindow",
+    "ReminderKind",
+    "StatusPageState",
+    "StatusUpdate",
+    "TeamCommunicationSettings",
+    "UpdateAudience",
 ]

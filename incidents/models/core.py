@@ -41,6 +41,8 @@ class Service(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=100)
     description = models.TextField(blank=True)
+    # Shown on the public status page (with its state, never its team or people).
+    public = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import time_machine
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -157,6 +158,7 @@ class Command(BaseCommand):
             if Incident.objects.filter(team=team).exists():
                 continue
             total += self._incidents(rng, team, people, team_services, severities, spec["titles"])
+        call_command("seed_demo_runbooks_communication", stdout=self.stdout)  # issue 6
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready ({total} incidents added). Sign in at /admin/ as admin, or as "

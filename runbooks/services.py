@@ -1,0 +1,378 @@
+"""Writes for runbooks: authoring, testing, matching to incidents, staleness."""
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from config.errors import AccessDenied, Conflict, InvalidInput
+from config.history import attribute_history
+from incidents.models import Incident, Service, Severity
+from incidents.services import timeline_event_create
+from incidents.tasks_communication import email_later
+from oncall.models import Team
+from oncall.selectors import team_is_member, team_managers
+from runbooks import matching
+from runbooks.models import Runbook, RunbookAttachment, RunbookEventKind
+from runbooks.selectors import runbook_facts
+
+# An incident shows at most this many runbooks (the best matches); more is noise.
+MAX_ATTACHMENTS = 10
+
+EDITABLE_FIELDS = (
+    "title",
+    "services",
+    "matchers",
+    "severity_hint",
+    "body",
+    "review_interval_days",
+    "last_tested_at",
+)
+
+
+def _check_member(actor: AbstractBaseUser | None, team: Team) -> None:
+    if actor is not None and not team_is_member(user=actor, team=team):
+        raise AccessDenied(f"You are not a member of team {team.name}.")
+
+
+def validate_matchers(raw: Any) -> dict[str, Any]:
+    """Normalise ``{"alert_names": [...], "labels": {k: v}, "title_keywords": [...]}``."""
+    if raw in (None, ""):
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise InvalidInput("matchers must be an object.", errors={"matchers": ["Not an object."]})
+    unknown = sorted(set(raw) - {"alert_names", "labels", "title_keywords"})
+    errors: list[str] = [f"Unknown key {key!r}." for key in unknown]
+    out: dict[str, Any] = {"alert_names": [], "labels": {}, "title_keywords": []}
+    for key in ("alert_names", "title_keywords"):
+        value = raw.get(key) or []
+        if not isinstance(value, list) or not all(
+            isinstance(v, str) and v.strip() and len(v) <= 200 for v in value
+        ):
+            errors.append(f"{key} must be a list of non-empty strings.")
+        else:
+            out[key] = sorted({v.strip() for v in value})
+    labels = raw.get("labels") or {}
+    if not isinstance(labels, Mapping) or not all(
+        isinstance(k, str) and k and isinstance(v, str | int | float | bool)
+        for k, v in labels.items()
+    ):
+        errors.append("labels must be an object of label names to values.")
+    else:
+        out["labels"] = {str(k): str(v) for k, v in sorted(labels.items())}
+    if errors:
+        raise InvalidInput("Invalid runbook matchers.", errors={"matchers": errors})
+    return out
+
+
+def _check_services(team: Team, services: Iterable[Service]) -> list[Service]:
+    services = list(services)
+    foreign = [s.name for s in services if s.team_id != team.pk]
+    if foreign:
+        raise InvalidInput(
+            "A runbook covers services of its own team.",
+            errors={"services": [f"{name} belongs to another team." for name in foreign]},
+        )
+    return services
+
+
+@transaction.atomic
+def runbook_create(
+    *,
+    actor: AbstractBaseUser | None,
+    team: Team,
+    title: str,
+    body: str,
+    services: Iterable[Service] = (),
+    matchers: Any = None,
+    severity_hint: Severity | None = None,
+    review_interval_days: int = 90,
+    last_tested_at: datetime | None = None,
+) -> Runbook:
+    _check_member(actor, team)
+    title = (title or "").strip()
+    if not title:
+        raise InvalidInput("A runbook needs a title.", errors={"title": ["Required."]})
+    if review_interval_days < 1:
+        raise InvalidInput(
+            "The review interval is at least one day.",
+            errors={"review_interval_days": ["Must be at least 1."]},
+        )
+    services = _check_services(team, services)
+    now = timezone.now()
+    runbook = Runbook(
+        team=team,
+        title=title,
+        body=body or "",
+        matchers=validate_matchers(matchers),
+        severity_hint=severity_hint,
+        review_interval_days=review_interval_days,
+        last_tested_at=last_tested_at,
+        created_at=now,
+        updated_at=now,
+    )
+    runbook.review_due_at = runbook.compute_review_due_at()
+    try:
+        with transaction.atomic():
+            attribute_history(runbook, actor).save()
+    except IntegrityError:
+        raise Conflict(
+            f"Team {team.name} already has a runbook titled {title!r}.",
+            errors={"title": ["Already used in this team."]},
+        ) from None
+    if services:
+        runbook.services.set(services)
+    return runbook
+
+
+@transaction.atomic
+def runbook_update(
+    *, runbook: Runbook | int, actor: AbstractBaseUser | None, **fields: Any
+) -> Runbook:
+    unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise InvalidInput(
+            "These fields cannot be changed.", errors={name: ["Not editable."] for name in unknown}
+        )
+    pk = runbook.pk if isinstance(runbook, Runbook) else runbook
+    locked = Runbook.objects.select_for_update().select_related("team").get(pk=pk)
+    _check_member(actor, locked.team)
+    if "matchers" in fields:
+        fields["matchers"] = validate_matchers(fields["matchers"])
+    if "title" in fields:
+        fields["title"] = (fields["title"] or "").strip()
+        if not fields["title"]:
+            raise InvalidInput("A runbook needs a title.", errors={"title": ["Required."]})
+    if "review_interval_days" in fields and fields["review_interval_days"] < 1:
+        raise InvalidInput(
+            "The review interval is at least one day.",
+            errors={"review_interval_days": ["Must be at least 1."]},
+        )
+    new_services = None
+    if "services" in fields:
+        new_services = _check_services(locked.team, fields.pop("services"))
+    changed = [name for name, value in fields.items() if getattr(locked, name) != value]
+    for name in changed:
+        setattr(locked, name, fields[name])
+    if new_services is not None and {s.pk for s in new_services} != set(
+        locked.services.values_list("pk", flat=True)
+    ):
+        locked.services.set(new_services)
+        changed.append("services")
+    if changed:
+        locked.updated_at = timezone.now()
+        locked.review_due_at = locked.compute_review_due_at()
+        save_fields = [f for f in changed if f != "services"]
+        try:
+            with transaction.atomic():
+                attribute_history(locked, actor).save(
+                    update_fields=[*save_fields, "updated_at", "review_due_at"]
+                )
+        except IntegrityError:
+            raise Conflict(
+                "This team already has a runbook with that title.",
+                errors={"title": ["Already used in this team."]},
+            ) from None
+    return locked
+
+
+def runbook_mark_tested(
+    *, runbook: Runbook | int, actor: AbstractBaseUser | None, tested_at: datetime | None = None
+) -> Runbook:
+    """Record a test (game day, drill, verified use): the review clock restarts."""
+    return runbook_update(runbook=runbook, actor=actor, last_tested_at=tested_at or timezone.now())
+
+
+# --- incidents ------------------------------------------------------------------------
+
+
+def runbook_attach_matching(
+    *,
+    incident: Incident,
+    alert_name: str | None = None,
+    labels: Mapping[str, Any] | None = None,
+) -> list[RunbookAttachment]:
+    """Attach the incident team's runbooks that match the incident's services and title
+    (and, when called by alert ingestion, the alert's name and labels). Safe to call
+    again: a runbook already attached is not attached twice, but a better match raises
+    its score. Each new attachment is a timeline event. Returns the new attachments.
+
+    Alert ingestion calls this after incident_create with the alert's name and labels;
+    the receiver of incident_declared has already attached what the services and title
+    match, so the alert's call adds the alert-specific runbooks and re-ranks."""
+    with transaction.atomic():
+        facts = matching.IncidentFacts(
+            title=incident.title,
+            service_slugs=frozenset(incident.services.values_list("slug", flat=True)),
+            alert_name=alert_name or None,
+            labels={str(k): str(v) for k, v in (labels or {}).items()},
+        )
+        runbooks = {
+            r.pk: r
+            for r in Runbook.objects.filter(team_id=incident.team_id).prefetch_related("services")
+        }
+        ranked = matching.rank((runbook_facts(r) for r in runbooks.values()), facts)
+        existing = {a.runbook_id: a for a in RunbookAttachment.objects.filter(incident=incident)}
+        now = timezone.now()
+        created: list[RunbookAttachment] = []
+        for found in ranked:
+            attachment = existing.get(found.runbook_id)
+            if attachment is not None:
+                if found.score > attachment.score:
+                    attachment.score = found.score
+                    attachment.matched_by = sorted(
+                        set(attachment.matched_by) | set(found.matched_by)
+                    )
+                    attachment.save(update_fields=["score", "matched_by"])
+                continue
+            if len(existing) + len(created) >= MAX_ATTACHMENTS:
+                continue  # only better matches of attached runbooks from here
+            runbook = runbooks[found.runbook_id]
+            attachment = RunbookAttachment.objects.create(
+                incident=incident,
+                runbook=runbook,
+                matched_by=list(found.matched_by),
+                score=found.score,
+                attached_at=now,
+            )
+            created.append(attachment)
+            timeline_event_create(
+                incident=incident,
+                kind=RunbookEventKind.RUNBOOK_ATTACHED,
+                message=f"Runbook attached: {runbook.title}",
+                data={
+                    "runbook": runbook.pk,
+                    "title": runbook.title,
+                    "matched_by": list(found.matched_by),
+                    "score": found.score,
+                },
+            )
+        return created
+
+
+@transaction.atomic
+def runbook_accuracy_prompt(*, incident: Incident) -> list[RunbookAttachment]:
+    """When an incident is resolved, ask whether each of its runbooks was accurate
+    (once per attachment). The prompt is a timeline event and an e-mail to the
+    commander (after commit)."""
+    now = timezone.now()
+    pending = list(
+        RunbookAttachment.objects.select_for_update()
+        .filter(incident=incident, accuracy_prompted_at__isnull=True)
+        .select_related("runbook")
+    )
+    for attachment in pending:
+        attachment.accuracy_prompted_at = now
+        attachment.save(update_fields=["accuracy_prompted_at"])
+    if not pending:
+        return []
+    titles = [a.runbook.title for a in pending]
+    timeline_event_create(
+        incident=incident,
+        kind=RunbookEventKind.RUNBOOK_ACCURACY_PROMPT,
+        message="Was this runbook accurate? " + "; ".join(titles),
+        data={"attachments": [a.pk for a in pending], "runbooks": [a.runbook_id for a in pending]},
+    )
+    commander_email = incident.commander.email if incident.commander else ""
+    if commander_email:
+        url = f"{settings.SITE_URL}/api/v1/incidents/{incident.pk}/runbooks/"
+        body = (
+            f"{incident.reference} is resolved. Were these runbooks accurate?\n\n"
+            + "\n".join(f"- {t}" for t in titles)
+            + f"\n\nAnswer at {url} (POST …/{{attachment id}}/accuracy/)."
+        )
+        email_later(
+            subject=f"[{incident.reference}] Was the runbook accurate?",
+            body=body,
+            recipients=[commander_email],
+        )
+    return pending
+
+
+@transaction.atomic
+def runbook_accuracy_answer(
+    *,
+    attachment: RunbookAttachment,
+    actor: AbstractBaseUser | None,
+    accurate: bool,
+    comment: str = "",
+) -> RunbookAttachment:
+    """Record the answer. An accurate runbook used in a real incident counts as tested."""
+    locked = (
+        RunbookAttachment.objects.select_for_update()
+        .select_related("incident__team", "runbook")
+        .get(pk=attachment.pk)
+    )
+    _check_member(actor, locked.incident.team)
+    now = timezone.now()
+    locked.accurate = accurate
+    locked.accuracy_comment = comment
+    locked.answered_by = actor if actor is not None and actor.is_authenticated else None
+    locked.answered_at = now
+    attribute_history(locked, actor).save(
+        update_fields=["accurate", "accuracy_comment", "answered_by", "answered_at"]
+    )
+    timeline_event_create(
+        incident=locked.incident,
+        kind=RunbookEventKind.RUNBOOK_ACCURACY_ANSWER,
+        actor=actor,
+        message=f"Runbook {locked.runbook.title!r} was "
+        + ("accurate" if accurate else "not accurate")
+        + (f": {comment}" if comment else ""),
+        data={"runbook": locked.runbook_id, "accurate": accurate},
+    )
+    if accurate:
+        runbook_mark_tested(runbook=locked.runbook_id, actor=actor, tested_at=now)
+    return locked
+
+
+# --- staleness ------------------------------------------------------------------------
+
+
+def runbook_flag_stale(*, runbook_id: int) -> bool:
+    """Flag one runbook past its review date, once per review period, and e-mail the
+    owning team's managers after commit. Safe to run twice and concurrently: the row is
+    locked with SKIP LOCKED and the flagged period is recorded."""
+    with transaction.atomic():
+        runbook = (
+            Runbook.objects.select_for_update(skip_locked=True)
+            .select_related("team")
+            .filter(pk=runbook_id)
+            .first()
+        )
+        now = timezone.now()
+        if (
+            runbook is None
+            or runbook.review_due_at > now
+            or runbook.stale_flagged_for == runbook.review_due_at
+        ):
+            return False
+        runbook.stale_flagged_for = runbook.review_due_at
+        runbook.stale_flagged_at = now
+        runbook.save(update_fields=["stale_flagged_for", "stale_flagged_at"])
+        recipients = sorted({u.email for u in team_managers(team=runbook.team) if u.email})
+        if recipients:
+            subject = f"[Tocsin] Runbook due for review: {runbook.title}"
+            body = (
+                f"The runbook {runbook.title!r} of team {runbook.team.name} was due for "
+                f"review on {runbook.review_due_at:%Y-%m-%d} "
+                f"(last tested: {runbook.last_tested_at or 'never'}). Test it and record "
+                f"the test: {settings.SITE_URL}/api/v1/runbooks/{runbook.pk}/tested/"
+            )
+            email_later(subject=subject, body=body, recipients=recipients)
+        return True
+
+
+def runbooks_due_for_flag() -> list[int]:
+    """Runbooks past their review date whose current period is not flagged yet."""
+    return list(
+        Runbook.objects.filter(review_due_at__lte=timezone.now())
+        .exclude(stale_flagged_for=F("review_due_at"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
