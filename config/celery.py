@@ -17,3 +17,11 @@ app.conf.beat_schedule: dict[str, dict] = {}
 
 def beat(name: str, task: str, every: timedelta) -> None:
     app.conf.beat_schedule[name] = {"task": task, "schedule": every}
+
+
+beat("postmortems-enforce-sla", "postmortems.tasks.enforce_postmortem_sla", timedelta(minutes=15))
+beat(
+    "postmortems-remind-overdue-action-items",
+    "postmortems.tasks.remind_overdue_action_items",
+    timedelta(hours=1),
+)

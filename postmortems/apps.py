@@ -3,3 +3,11 @@ from django.apps import AppConfig
 
 class PostmortemsConfig(AppConfig):
     name = "postmortems"
+
+    def ready(self) -> None:
+        from incidents.signals import incident_status_changed
+        from postmortems.receivers import on_incident_status_changed
+
+        incident_status_changed.connect(
+            on_incident_status_changed, dispatch_uid="postmortems.on_incident_status_changed"
+        )
