@@ -55,7 +55,7 @@ def test_sla_marks_and_emails_at_48h_plus_1min_not_at_47h59(postmortem, member, 
     assert recipients() == ["marco@example.com", "priya@example.com"]
     assert "Postmortem overdue" in mail.outbox[0].subject
     assert postmortem.incident.reference in mail.outbox[0].subject
-    history = postmortem.history.first()
+    history = postmortem.history.order_by("-history_id").first()
     assert history.history_change_reason == "Postmortem SLA breached"
 
 
