@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 api_v1 = [
     path("", include("oncall.api.urls")),
     path("", include("incidents.api.urls")),
+    path("", include("postmortems.api.urls")),
 ]
 
 urlpatterns = [
