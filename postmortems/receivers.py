@@ -15,3 +15,15 @@ def on_incident_status_changed(
     from postmortems.services import postmortem_on_incident_resolved
 
     postmortem_on_incident_resolved(incident=incident, actor=actor)
+
+
+def on_incident_updated(
+    sender: Any, *, incident: Any, actor: Any, changes: dict, **kwargs: Any
+) -> None:
+    # A resolved incident raised to a severity that requires a postmortem gets its draft
+    # too (the same service as on resolution; it does nothing for open incidents).
+    if "severity" not in changes or incident.status != IncidentStatus.RESOLVED:
+        return
+    from postmortems.services import postmortem_on_incident_resolved
+
+    postmortem_on_incident_resolved(incident=incident, actor=actor)

@@ -1,3 +1,4 @@
+import datetime
 from collections.abc import Mapping
 
 from django.utils import timezone
@@ -72,6 +73,14 @@ class ActionItemOutputSerializer(serializers.ModelSerializer):
     postmortem = serializers.IntegerField(source="postmortem_id", read_only=True, allow_null=True)
     owner = UserRefSerializer(allow_null=True, read_only=True)
     overdue = serializers.SerializerMethodField()
+    due_at = serializers.SerializerMethodField(
+        help_text="When the item becomes overdue: the start of the day after due_date."
+    )
+    sla_breached_at = serializers.DateTimeField(
+        source="marked_overdue_at",
+        read_only=True,
+        help_text="When the overdue task first saw it overdue (same as marked_overdue_at).",
+    )
 
     class Meta:
         model = ActionItem
@@ -86,12 +95,14 @@ class ActionItemOutputSerializer(serializers.ModelSerializer):
             "owner",
             "priority",
             "due_date",
+            "due_at",
             "kind",
             "status",
             "wont_do_reason",
             "completed_at",
             "tracker_url",
             "overdue",
+            "sla_breached_at",
             "marked_overdue_at",
             "created_at",
             "updated_at",
@@ -99,6 +110,12 @@ class ActionItemOutputSerializer(serializers.ModelSerializer):
 
     def get_overdue(self, obj: ActionItem) -> bool:
         return obj.is_overdue(self.context.get("today"))
+
+    def get_due_at(self, obj: ActionItem) -> datetime.datetime:
+        day_after = obj.due_date + datetime.timedelta(days=1)
+        return datetime.datetime.combine(
+            day_after, datetime.time(), tzinfo=timezone.get_current_timezone()
+        )
 
 
 class FiveWhyOutputSerializer(serializers.ModelSerializer):
@@ -132,6 +149,9 @@ class PostmortemListOutputSerializer(serializers.ModelSerializer):
     incident = IncidentRefSerializer(read_only=True)
     owner = UserRefSerializer(allow_null=True, read_only=True)
     overdue = serializers.SerializerMethodField()
+    completed_at = serializers.DateTimeField(
+        source="published_at", read_only=True, help_text="Same as published_at."
+    )
 
     class Meta:
         model = Postmortem
@@ -148,6 +168,7 @@ class PostmortemListOutputSerializer(serializers.ModelSerializer):
             "escalated_at",
             "submitted_at",
             "published_at",
+            "completed_at",
             "created_at",
             "updated_at",
         ]

@@ -114,6 +114,7 @@ def test_a_late_postmortem_emails_its_owner_exactly_once(api, team, member, post
     body = api.as_user(member).get(f"/api/v1/postmortems/{postmortem.pk}/").json()
     assert body["sla_breached_at"] == "2026-03-04T10:00:00Z"
     assert body["overdue"] is True
+    assert body["completed_at"] is None
     breached = api.get("/api/v1/postmortems/", {"breached": "true"}).json()
     assert [r["id"] for r in breached["results"]] == [postmortem.pk]
     assert api.get("/api/v1/postmortems/", {"breached": "false"}).json()["count"] == 0
@@ -281,7 +282,10 @@ def test_filters_mine_and_board(api, team, member, manager, incident):
         assert titles(client.get("/api/v1/action-items/", {"owner": manager.pk})) == ["Mgr"]
         assert client.get("/api/v1/action-items/", {"owner": "nobody"}).status_code == 400
         assert titles(client.get("/api/v1/action-items/mine/")) == ["Late", "Urgent", "Soon"]
-        assert client.get("/api/v1/action-items/mine/").json()["results"][0]["overdue"] is True
+        first = client.get("/api/v1/action-items/mine/").json()["results"][0]
+        assert first["overdue"] is True
+        assert first["due_at"] == "2026-03-02T00:00:00Z"
+        assert first["sla_breached_at"] is None  # the beat has not seen it yet
 
         board = client.get("/api/v1/action-items/board/", {"team": team.pk}).json()
     assert [i["title"] for i in board["columns"]["open"]] == ["Late", "Mgr", "Urgent", "Soon"]

@@ -109,3 +109,27 @@ def test_the_sla_is_a_setting(team, member, settings):
         incident = IncidentFactory(team=team, actor=member, severity="SEV3")
         incident_services.incident_resolve(incident=incident, actor=member)
     assert Postmortem.objects.get(incident=incident).due_at == T0 + timedelta(hours=24)
+
+
+def test_raising_a_resolved_incident_to_sev1_creates_the_draft(team, member):
+    with time_machine.travel(T0, tick=False):
+        incident = IncidentFactory(team=team, actor=member, severity="SEV3")
+        incident_services.incident_resolve(incident=incident, actor=member)
+    assert not Postmortem.objects.filter(incident=incident).exists()
+    with time_machine.travel(T0 + timedelta(hours=2), tick=False):
+        incident_services.incident_update(
+            incident=incident, actor=member, severity=Severity.objects.get(name="SEV1")
+        )
+    postmortem = Postmortem.objects.get(incident=incident)
+    assert postmortem.required is True
+    assert postmortem.due_at == T0 + timedelta(hours=48)  # from the resolution
+
+
+def test_raising_an_open_incident_waits_for_resolution(team, member):
+    incident = IncidentFactory(team=team, actor=member, severity="SEV3")
+    incident_services.incident_update(
+        incident=incident, actor=member, severity=Severity.objects.get(name="SEV1")
+    )
+    assert not Postmortem.objects.filter(incident=incident).exists()
+    incident_services.incident_resolve(incident=incident, actor=member)
+    assert Postmortem.objects.filter(incident=incident).exists()
