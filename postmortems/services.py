@@ -705,7 +705,7 @@ def _notify(
     return record if created else None
 
 
-def notification_deliver_pending(*, limit: int = 500) -> int:
+def notification_deliver_pending(*, limit: int = 5_000) -> int:
     """Send recorded notifications not yet sent. Each is sent under its row lock
     (skip_locked: a concurrent deliverer skips it), then marked sent; a failure is
     counted and retried by the next run up to the configured attempts. Returns how many
@@ -751,11 +751,18 @@ def _age(delta: datetime.timedelta) -> str:
     return f"{days} d {hours} h" if days else f"{hours} h"
 
 
-def _postmortem_recipients(postmortem: Postmortem, *, owner: bool) -> list[AbstractBaseUser]:
+def _postmortem_recipients(
+    postmortem: Postmortem, *, owner: bool, managers: dict[int, list[AbstractBaseUser]]
+) -> list[AbstractBaseUser]:
+    """The owner (if asked) and the team's managers, each once. ``managers`` caches the
+    managers per team for the length of one run."""
     people: dict[int, AbstractBaseUser] = {}
     if owner and postmortem.owner is not None and postmortem.owner.is_active:
         people[postmortem.owner.pk] = postmortem.owner
-    for manager in team_managers(team=postmortem.incident.team):
+    team = postmortem.incident.team
+    if team.pk not in managers:
+        managers[team.pk] = list(team_managers(team=team))
+    for manager in managers[team.pk]:
         people.setdefault(manager.pk, manager)
     return list(people.values())
 
@@ -773,6 +780,7 @@ def postmortem_enforce_sla(*, now: datetime.datetime | None = None) -> dict[str,
     """
     now = now or timezone.now()
     breached = escalated = 0
+    managers: dict[int, list[AbstractBaseUser]] = {}
     with transaction.atomic():
         due = (
             Postmortem.objects.select_for_update(skip_locked=True, of=("self",))
@@ -786,7 +794,7 @@ def postmortem_enforce_sla(*, now: datetime.datetime | None = None) -> dict[str,
             postmortem.save(update_fields=["sla_breached_at", "updated_at"])
             breached += 1
             incident = postmortem.incident
-            for user in _postmortem_recipients(postmortem, owner=True):
+            for user in _postmortem_recipients(postmortem, owner=True, managers=managers):
                 _notify(
                     key=f"postmortem-sla-breached:{postmortem.pk}:{user.pk}",
                     kind=NotificationKind.POSTMORTEM_SLA_BREACHED,
@@ -821,7 +829,7 @@ def postmortem_enforce_sla(*, now: datetime.datetime | None = None) -> dict[str,
             incident = postmortem.incident
             assert postmortem.due_at is not None
             age = _age(now - postmortem.due_at)
-            for user in _postmortem_recipients(postmortem, owner=False):
+            for user in _postmortem_recipients(postmortem, owner=False, managers=managers):
                 _notify(
                     key=f"postmortem-escalated:{postmortem.pk}:{user.pk}",
                     kind=NotificationKind.POSTMORTEM_ESCALATED,
@@ -861,6 +869,14 @@ def action_item_remind_overdue(*, now: datetime.datetime | None = None) -> dict[
             .order_by("due_date", "id")
         )
         teams: dict[int, Team] = {}
+        # Keys already recorded today, in one query: an hourly rerun then costs one select
+        # instead of one per item (the unique key still decides under a race).
+        already = set(
+            NotificationRecord.objects.filter(
+                kind=NotificationKind.ACTION_ITEM_OVERDUE,
+                key__endswith=f":{today.isoformat()}",
+            ).values_list("key", flat=True)
+        )
         for item in items:
             teams[item.incident.team_id] = item.incident.team
             if item.marked_overdue_at is None:
@@ -869,6 +885,8 @@ def action_item_remind_overdue(*, now: datetime.datetime | None = None) -> dict[
                 item.save(update_fields=["marked_overdue_at", "updated_at"])
                 marked += 1
             if item.owner is None or not item.owner.is_active:
+                continue
+            if f"action-item-overdue:{item.pk}:{today.isoformat()}" in already:
                 continue
             days = (today - item.due_date).days
             if _notify(
