@@ -1,9 +1,11 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from config.errors import DomainError
+from oncall.models import TeamMembership
 from postmortems import services
 from postmortems.models import (
     ActionItem,
@@ -71,6 +73,55 @@ class AmendmentInline(admin.TabularInline):
         return False
 
 
+def _not_members(team, users) -> list[str]:
+    users = [u for u in users if u is not None]
+    members = set(
+        TeamMembership.objects.filter(team=team, user__in=users).values_list("user_id", flat=True)
+    )
+    return [u.get_username() for u in users if u.pk not in members]
+
+
+class PostmortemAdminForm(forms.ModelForm):
+    """The checks postmortem_update makes, as form errors instead of a failed save."""
+
+    class Meta:
+        model = Postmortem
+        fields = "__all__"  # noqa: DJ007 - the ModelAdmin chooses the fields
+
+    def clean(self):
+        data = super().clean()
+        team = self.instance.incident.team
+        for field in ("owner", "reviewers"):
+            value = data.get(field)
+            users = list(value) if field == "reviewers" and value else [value]
+            outside = _not_members(team, users)
+            if outside:
+                self.add_error(field, f"Not a member of team {team.name}: {', '.join(outside)}.")
+        return data
+
+
+class ActionItemAdminForm(forms.ModelForm):
+    class Meta:
+        model = ActionItem
+        fields = "__all__"  # noqa: DJ007 - the ModelAdmin chooses the fields
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "owner" in self.fields:
+            self.fields["owner"].required = True
+
+    def clean(self):
+        data = super().clean()
+        incident = data.get("incident") or (self.instance.incident_id and self.instance.incident)
+        postmortem = data.get("postmortem")
+        if postmortem is not None and incident and postmortem.incident_id != incident.pk:
+            self.add_error("postmortem", "This postmortem belongs to another incident.")
+        owner = data.get("owner")
+        if incident and owner is not None and _not_members(incident.team, [owner]):
+            self.add_error("owner", f"Not a member of team {incident.team.name}.")
+        return data
+
+
 @admin.register(Postmortem)
 class PostmortemAdmin(SimpleHistoryAdmin):
     """Sections are edited through postmortems.services.postmortem_update (so a
@@ -88,6 +139,7 @@ class PostmortemAdmin(SimpleHistoryAdmin):
     list_filter = ["status", "required", "incident__team", "incident__severity"]
     search_fields = ["incident__title", "summary", "root_cause"]
     list_select_related = ["incident__team", "owner"]
+    form = PostmortemAdminForm
     autocomplete_fields = ["owner", "reviewers"]
     readonly_fields = [
         "incident",
@@ -167,6 +219,7 @@ class ActionItemAdmin(SimpleHistoryAdmin):
     list_filter = ["status", "priority", "kind", "incident__team"]
     search_fields = ["title", "description", "incident__title"]
     list_select_related = ["incident__team", "owner"]
+    form = ActionItemAdminForm
     autocomplete_fields = ["owner"]
     raw_id_fields = ["incident", "postmortem"]
     readonly_fields = [

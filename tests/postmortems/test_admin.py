@@ -61,3 +61,46 @@ def test_published_postmortem_is_read_only_in_the_admin(client, staff, member, p
     client.force_login(staff)
     page = client.get(reverse("admin:postmortems_postmortem_change", args=[postmortem.pk]))
     assert 'name="summary"' not in page.content.decode()
+
+
+def test_admin_forms_reject_outsiders_instead_of_failing(client, staff, postmortem, outsider):
+    client.force_login(staff)
+    item = ActionItem.objects.get()
+    response = client.post(
+        reverse("admin:postmortems_actionitem_change", args=[item.pk]),
+        {
+            "title": item.title,
+            "description": "",
+            "owner": outsider.pk,
+            "priority": "P1",
+            "due_date": "2026-03-10",
+            "kind": "preventive",
+            "tracker_url": "",
+        },
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert "Not a member of team Payments." in response.content.decode()
+    item.refresh_from_db()
+    assert item.owner != outsider
+
+
+def test_admin_creates_an_action_item_through_the_service(client, staff, member, postmortem):
+    client.force_login(staff)
+    response = client.post(
+        reverse("admin:postmortems_actionitem_add"),
+        {
+            "incident": postmortem.incident_id,
+            "postmortem": postmortem.pk,
+            "title": "Alert on pool saturation",
+            "description": "",
+            "owner": member.pk,
+            "priority": "P0",
+            "due_date": "2026-03-20",
+            "kind": "detective",
+            "tracker_url": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    created = ActionItem.objects.get(title="Alert on pool saturation")
+    assert created.created_by == staff
+    assert created.history.count() == 1
