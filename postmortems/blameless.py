@@ -41,7 +41,8 @@ def _rule(name: str, regex: str, suggestion: str) -> _Rule:
     return _Rule(name, re.compile(regex, re.IGNORECASE), suggestion)
 
 
-_WORD = r"[A-Za-z][\w.-]*"
+# Bounded so that scanning a long run of word characters stays linear.
+_WORD = r"[A-Za-z][\w.-]{0,40}"
 
 PHRASE_RULES: tuple[_Rule, ...] = (
     _rule(

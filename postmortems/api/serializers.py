@@ -111,7 +111,9 @@ class ActionItemOutputSerializer(serializers.ModelSerializer):
     def get_overdue(self, obj: ActionItem) -> bool:
         return obj.is_overdue(self.context.get("today"))
 
-    def get_due_at(self, obj: ActionItem) -> datetime.datetime:
+    def get_due_at(self, obj: ActionItem) -> datetime.datetime | None:
+        if obj.due_date >= datetime.date.max:
+            return None
         day_after = obj.due_date + datetime.timedelta(days=1)
         return datetime.datetime.combine(
             day_after, datetime.time(), tzinfo=timezone.get_current_timezone()

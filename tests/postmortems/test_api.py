@@ -448,3 +448,30 @@ def test_a_new_member_can_own_items(api, team, member, incident):
     assert response.json()["postmortem"] is None
     assert Postmortem.objects.count() == 0
     assert IncidentFactory  # imported for other tests
+
+
+def test_extreme_values_are_handled(api, member, incident, postmortem):
+    client = api.as_user(member)
+    far = client.post(
+        "/api/v1/action-items/",
+        {
+            "incident": incident.pk,
+            "title": "Someday",
+            "owner": member.pk,
+            "priority": "P3",
+            "due_date": "9999-12-31",
+        },
+    )
+    assert far.status_code == 201
+    assert far.json()["due_at"] is None
+    assert far.json()["overdue"] is False
+    huge = 10**30
+    assert client.get("/api/v1/action-items/", {"owner": huge}).status_code == 400
+    assert client.get("/api/v1/postmortems/", {"team": "abc"}).status_code == 400
+    response = client.patch(
+        f"/api/v1/postmortems/{postmortem.pk}/", {"whys": [{"id": huge, "question": "Q"}]}
+    )
+    assert response.status_code == 400
+    response = client.patch(f"/api/v1/postmortems/{postmortem.pk}/", {"reviewers": [huge]})
+    assert response.status_code == 400
+    assert client.post("/api/v1/postmortems/", ["not", "a", "dict"]).status_code == 400

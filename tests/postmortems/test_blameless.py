@@ -76,3 +76,10 @@ def test_excerpt_is_short_and_warnings_follow_text_order():
     assert [w.rule for w in warnings] == ["forgot", "careless"]
     assert len(warnings[0].excerpt) < 130
     assert warnings[0].excerpt.startswith("…") and warnings[0].excerpt.endswith("…")
+
+
+def test_long_unbroken_text_is_scanned_without_backtracking_blowup():
+    # 50,000 characters (the API's limit) of one "word": every position could start a
+    # match of "X forgot"; the bounded pattern keeps the scan linear.
+    text = "a." * 25_000
+    assert check({"root_cause": text, "summary": text}, names=NAMES) == []
