@@ -213,7 +213,9 @@ def postmortem_on_incident_resolved(
     if postmortem is None:
         if not incident.severity.postmortem_required:
             return None
-        return postmortem_create_for_incident(incident=incident, actor=None)
+        # The resolver already passed the incident's membership check; with no commander
+        # they own the draft.
+        return postmortem_create_for_incident(incident=incident, actor=actor)
     if postmortem.is_published:
         return postmortem
     changed = []

@@ -43,6 +43,14 @@ def test_resolving_a_sev2_creates_the_draft_due_48_hours_later(team, member, man
     assert postmortem.history.count() == 1
 
 
+def test_without_a_commander_the_resolver_owns_the_draft(team, member, manager):
+    incident = IncidentFactory(team=team, actor=member, severity="SEV1")
+    incident_services.incident_resolve(incident=incident, actor=manager)
+    postmortem = Postmortem.objects.get(incident=incident)
+    assert postmortem.owner == manager
+    assert postmortem.history.get().history_user == manager
+
+
 def test_resolving_a_sev4_creates_no_postmortem(team, member):
     incident = IncidentFactory(team=team, actor=member, severity="SEV4")
     incident_services.incident_resolve(incident=incident, actor=member)
