@@ -27,3 +27,9 @@ beat(
     timedelta(minutes=1),
 )
 beat("runbooks.flag_stale_runbooks", "runbooks.tasks.flag_stale_runbooks", timedelta(days=1))
+beat("postmortems-enforce-sla", "postmortems.tasks.enforce_postmortem_sla", timedelta(minutes=15))
+beat(
+    "postmortems-remind-overdue-action-items",
+    "postmortems.tasks.remind_overdue_action_items",
+    timedelta(hours=1),
+)

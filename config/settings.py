@@ -180,3 +180,4 @@ from config.settings_api import *  # noqa: E402, F403
 from config.settings_auth import *  # noqa: E402, F403
 from config.settings_celery import *  # noqa: E402, F403
 from config.settings_communication import *  # noqa: E402, F403
+from config.settings_postmortems import *  # noqa: E402, F403

@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("incidents.api.urls")),
     path("", include("incidents.api.urls_communication")),
     path("", include("runbooks.api.urls")),
+    path("", include("postmortems.api.urls")),
 ]
 
 urlpatterns = [
