@@ -1,7 +1,5 @@
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from incidents.web.prometheus import prometheus_metrics
@@ -12,7 +10,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", login_required(TemplateView.as_view(template_name="home.html")), name="home"),
+    path("", include("incidents.web.urls")),
     path("metrics", prometheus_metrics, name="prometheus-metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
