@@ -2,7 +2,7 @@
 identity provider's groups become team memberships at each login.
 
 ``TEAM_GROUP_MAPPING = "sre=sre:member,payments-admins=payments:manager"`` maps an IdP
-group to a team slug and a role. At each SSO login the memberships of the teams that
+group to a team slug and a role; more rules are edited in the admin (IdP group mappings). At each SSO login the memberships of the teams that
 appear in the mapping are made to match the groups the IdP sent: a mapped group adds the
 membership (the highest role wins when several groups map to one team), a mapped team
 whose groups are no longer sent is left. Teams that are not in the mapping are never
@@ -22,7 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
 from config.history import attribute_history
-from oncall.models import Team, TeamMembership, TeamRole
+from oncall.models import IdpGroupMapping, Team, TeamMembership, TeamRole
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,16 @@ def parse_team_group_mapping(raw: str) -> list[GroupRule]:
                 f"TEAM_GROUP_MAPPING entry {item!r} must look like group=team-slug[:member|manager]"
             )
         rules.append(GroupRule(group.strip(), team_slug.strip(), role))
+    return rules
+
+
+def group_rules() -> list[GroupRule]:
+    """The rules from the TEAM_GROUP_MAPPING setting plus those edited in the admin."""
+    rules = parse_team_group_mapping(settings.TEAM_GROUP_MAPPING)
+    rules += [
+        GroupRule(group, slug, role)
+        for group, slug, role in IdpGroupMapping.objects.values_list("group", "team__slug", "role")
+    ]
     return rules
 
 
@@ -85,7 +95,7 @@ def team_memberships_apply_idp_groups(
     """Make the user's memberships of mapped teams match the IdP groups. Returns
     {team slug: role or None (left)} for every mapped team."""
     if rules is None:
-        rules = parse_team_group_mapping(settings.TEAM_GROUP_MAPPING)
+        rules = group_rules()
     if not rules:
         return {}
     groups = set(groups)

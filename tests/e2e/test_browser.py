@@ -59,6 +59,10 @@ def test_sso_sign_in_then_a_whole_incident_in_the_browser(
     page.wait_for_selector("#incident-status:has-text('Acknowledged')")
     shoot(page, "05-acknowledged")
 
+    page.select_option("#status-select", "identified")
+    page.locator("#set-status").click()
+    page.wait_for_selector("#incident-status:has-text('Identified')")
+
     page.fill("#note-message", "Rolled back the 14:02 deploy; error rate falling.")
     page.locator("#add-note").click()
     page.wait_for_selector("#timeline li:has-text('Rolled back the 14:02 deploy')")
@@ -81,6 +85,7 @@ def test_sso_sign_in_then_a_whole_incident_in_the_browser(
     assert list(incident.timeline.values_list("kind", flat=True)) == [
         "declared",
         "acknowledged",
+        "status_changed",
         "note",
         "resolved",
     ]

@@ -222,3 +222,23 @@ def test_saml_service_provider_metadata_is_served(client, db):
     body = response.content.decode()
     assert "EntityDescriptor" in body
     assert "/accounts/saml/acme/acs/" in body
+
+
+@override_settings(TEAM_GROUP_MAPPING="sre=sre:member")
+def test_mappings_from_the_admin_add_to_the_setting(admin_client, db):
+    from oncall.models import IdpGroupMapping
+
+    TeamFactory(name="SRE", slug="sre", key="SRE")
+    payments = TeamFactory(name="Payments", slug="payments", key="PAY")
+    response = admin_client.post(
+        "/admin/oncall/idpgroupmapping/add/",
+        {"group": "pay-leads", "team": payments.pk, "role": "manager"},
+    )
+    assert response.status_code == 302
+    assert IdpGroupMapping.objects.filter(group="pay-leads", team=payments).exists()
+    user = UserFactory(username="sam")
+    team_memberships_apply_idp_groups(user=user, groups=["sre", "pay-leads"])
+    assert dict(TeamMembership.objects.filter(user=user).values_list("team__slug", "role")) == {
+        "sre": "member",
+        "payments": "manager",
+    }
