@@ -109,7 +109,7 @@ def main() -> None:
     start = time.perf_counter()
     team, user = seed(args.incidents)
     print(
-        f"database: {connection.vendor}; seeded {args.incidents} incidents "
+        f"database: {connection.vendor}; {args.incidents} incidents seeded (or reused) "
         f"in {time.perf_counter() - start:.1f} s"
     )
     client = Client()

@@ -386,7 +386,6 @@ def _groups_portable(scope: MetricsScope) -> tuple[Any, ...]:
 _POSTGRESQL_SQL = """
 WITH base AS (
     SELECT
-        s.name AS severity,
         i.severity_id,
         date_trunc('week', i.triggered_at AT TIME ZONE 'UTC') AS week,
         date_part('epoch', i.acknowledged_at - i.triggered_at) AS mtta,
@@ -402,9 +401,9 @@ WITH base AS (
     WHERE i.triggered_at >= %(since)s AND i.triggered_at < %(until)s {filters}
 )
 SELECT
-    GROUPING(severity) AS g_severity,
+    GROUPING(severity_id) AS g_severity,
     GROUPING(week) AS g_week,
-    severity,
+    severity_id,
     week,
     count(*) AS n,
     avg(mtta) AS mtta_mean,
@@ -422,7 +421,7 @@ SELECT
     count(*) FILTER (WHERE resolved AND false_positive) AS false_positive
     {severity_counts}
 FROM base
-GROUP BY GROUPING SETS ((), (severity), (week))
+GROUP BY GROUPING SETS ((), (severity_id), (week))
 """
 
 
@@ -431,6 +430,7 @@ def _groups_postgresql(scope: MetricsScope, severities: list[tuple[int, str]]) -
     severity are columns of the week rows (a fourth grouping set would sort every row
     twice more for percentiles nobody reads)."""
     filters = []
+    names = dict(severities)
     severity_counts = "".join(
         f", count(*) FILTER (WHERE severity_id = {int(pk)}) AS severity_{int(pk)}"
         for pk, _name in severities
@@ -470,7 +470,7 @@ def _groups_postgresql(scope: MetricsScope, severities: list[tuple[int, str]]) -
             if row["g_severity"] and row["g_week"]:
                 overall = row
             elif row["g_week"]:
-                per_severity[row["severity"]] = row
+                per_severity[names[row["severity_id"]]] = row
             else:
                 per_week[week] = row
                 for pk, name in severities:
