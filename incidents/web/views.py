@@ -17,7 +17,7 @@ from incidents import metrics, selectors, services
 from incidents.api.filters import IncidentFilter
 from incidents.models import IncidentStatus
 from incidents.services import ALLOWED_TRANSITIONS
-from incidents.web import charts
+from incidents.web import charts, sections
 from incidents.web.forms import (
     DeclareForm,
     MessageForm,
@@ -41,6 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "open_by_severity": selectors.incident_open_counts_by_severity(user=user),
             "open_incidents": list(selectors.incident_open_list(user=user)[:20]),
             "pending_acks": list(selectors.incident_pending_acknowledgement_list(user=user)[:20]),
+            "sections": sections.render_sections("home", request),
         },
     )
 
@@ -112,6 +113,7 @@ def _detail_context(request: HttpRequest, incident_id: Any) -> dict[str, Any]:
         "resolve_form": ResolveForm(),
         "note_form": NoteForm(),
         "auto_refresh_seconds": settings.INCIDENT_PAGE_REFRESH_SECONDS if auto_refresh else None,
+        "sections": sections.render_sections("incident_detail", request, incident=incident),
     }
 
 

@@ -227,3 +227,37 @@ def test_page_query_count_does_not_grow(
         services.incident_add_note(incident=first, actor=member, message=f"more {i}")
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert signed_in.get(url).status_code == 200
+
+
+def test_other_apps_add_sections_to_home_and_incident_pages(signed_in, incident):
+    from django.template import Template
+
+    from incidents.web import sections
+
+    # A compiled template works wherever a template name does ({% include %}).
+    section_template = Template(
+        '<h2>{{ section.title }}</h2><p class="test-section">{{ section.text }}</p>'
+    )
+    sections.register_section(
+        page="home",
+        name="oncall-now",
+        template=section_template,
+        context=lambda request: {"title": "On call now", "text": request.user.username},
+    )
+    sections.register_section(
+        page="incident_detail",
+        name="pages-sent",
+        template=section_template,
+        context=lambda request, incident: {"title": "Pages", "text": incident.reference},
+    )
+    try:
+        home = signed_in.get("/").content.decode()
+        detail = signed_in.get(f"/incidents/{incident.pk}/").content.decode()
+    finally:
+        sections.unregister_section(page="home", name="oncall-now")
+        sections.unregister_section(page="incident_detail", name="pages-sent")
+    assert '<section id="section-oncall-now"><h2>On call now</h2>' in home
+    assert '<p class="test-section">marco</p>' in home
+    assert f'<p class="test-section">{incident.reference}</p>' in detail
+    with pytest.raises(ValueError, match="Unknown page"):
+        sections.register_section(page="nowhere", name="x", template="x", context=dict)
