@@ -31,6 +31,7 @@ Figures owned by other modules (postmortems, action items, on-call pages) come f
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -60,6 +61,9 @@ PERCENTILES = (("p50", 0.5), ("p90", 0.9))
 DEFAULT_PERIOD = timedelta(days=28)
 MAX_PERIOD = timedelta(weeks=520)
 WEEK = timedelta(weeks=1)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+NAME_PATTERN = re.compile(r"^[-\w]{1,100}$", re.ASCII)
 
 
 # --- providers (figures owned by other apps) ----------------------------------------------
@@ -525,6 +529,8 @@ def _parse_moment(raw: str, field: str) -> datetime:
         )
     if timezone.is_naive(parsed):
         parsed = parsed.replace(tzinfo=UTC)
+    if not EARLIEST <= parsed <= LATEST:
+        raise InvalidInput(f"Invalid {field}.", errors={field: ["Must be between 1970 and 9000."]})
     return parsed
 
 
@@ -543,7 +549,11 @@ def metrics_scope_for(
     if team not in (None, ""):
         raw = str(team).strip()
         teams = team_list(user=user)
-        team_obj = (teams.filter(pk=int(raw)) if raw.isdigit() else teams.filter(slug=raw)).first()
+        team_obj = None
+        if raw.isdigit() and len(raw) <= 18:
+            team_obj = teams.filter(pk=int(raw)).first()
+        elif NAME_PATTERN.match(raw):
+            team_obj = teams.filter(slug=raw).first()
         if team_obj is None:
             raise NotFound("Team not found.")
         team_ids: list[int] | None = [team_obj.pk]
@@ -559,7 +569,9 @@ def metrics_scope_for(
         raise InvalidInput("The period is too long.", errors={"since": ["At most 520 weeks."]})
     severity_obj = None
     if severity not in (None, ""):
-        severity_obj = Severity.objects.filter(name__iexact=str(severity).strip()).first()
+        raw_severity = str(severity).strip()
+        if NAME_PATTERN.match(raw_severity):
+            severity_obj = Severity.objects.filter(name__iexact=raw_severity).first()
         if severity_obj is None:
             names = ", ".join(Severity.objects.order_by("level").values_list("name", flat=True))
             raise InvalidInput(

@@ -223,12 +223,21 @@ def test_another_teams_metrics_are_not_found(api, dataset, outsider):
         ({"since": "2026-11-16", "until": "2026-11-02"}, "since"),
         ({"since": "1990-01-01", "until": "2026-01-01"}, "since"),
         ({"severity": "SEV9"}, "severity"),
+        ({"severity": "SEV1\x00"}, "severity"),
+        ({"since": "0001-01-01", "until": "0001-01-02"}, "until"),
+        ({"since": "0001-01-01"}, "since"),
+        ({"until": "9999-12-31T23:59:59"}, "until"),
     ],
 )
 def test_bad_parameters_are_400_with_the_field(api, member, params, field):
     response = _get(api, member, **params)
     assert response.status_code == 400
     assert field in response.json()["errors"]
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999999", "pay\x00ments", "../x", "0"])
+def test_odd_team_values_are_not_found(api, member, value):
+    assert _get(api, member, team=value).status_code == 404
 
 
 def test_anonymous_is_refused(api, db):
