@@ -146,6 +146,9 @@ def test_another_teams_incident_is_not_found(client, incident, outsider):
     assert client.post(f"/incidents/{incident.pk}/acknowledge/").status_code == 404
     incident.refresh_from_db()
     assert incident.status == "triggered"
+    huge = "9" * 30
+    assert client.get(f"/incidents/{huge}/").status_code == 404
+    assert client.post(f"/incidents/{huge}/note/", {"message": "x"}).status_code == 404
 
 
 def test_unknown_action_is_refused_without_change(signed_in, incident):
