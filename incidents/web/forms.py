@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import get_user_model
 
 from incidents import selectors
 from incidents.models import IncidentStatus, Resolution
@@ -33,6 +34,22 @@ class StatusForm(MessageForm):
 
 class ResolveForm(MessageForm):
     resolution = forms.ChoiceField(choices=Resolution.choices, initial=Resolution.FIXED)
+
+
+class EditForm(forms.Form):
+    """Severity and roles; the users offered are the incident team's members."""
+
+    severity = forms.ModelChoiceField(queryset=None, empty_label=None)
+    commander = forms.ModelChoiceField(queryset=None, required=False)
+    scribe = forms.ModelChoiceField(queryset=None, required=False)
+    communications_lead = forms.ModelChoiceField(queryset=None, required=False)
+
+    def __init__(self, *args, incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["severity"].queryset = selectors.severity_list()
+        members = get_user_model().objects.filter(team_memberships__team=incident.team)
+        for role in ("commander", "scribe", "communications_lead"):
+            self.fields[role].queryset = members
 
 
 class MetricsForm(forms.Form):

@@ -20,13 +20,14 @@ from incidents.services import ALLOWED_TRANSITIONS
 from incidents.web import charts, sections
 from incidents.web.forms import (
     DeclareForm,
+    EditForm,
     MessageForm,
     MetricsForm,
     NoteForm,
     ResolveForm,
     StatusForm,
 )
-from oncall.selectors import team_list
+from oncall.selectors import team_list, team_membership_list
 
 PAGE_SIZE = 50
 
@@ -114,6 +115,13 @@ def _detail_context(request: HttpRequest, incident_id: Any) -> dict[str, Any]:
         "note_form": NoteForm(),
         "auto_refresh_seconds": settings.INCIDENT_PAGE_REFRESH_SECONDS if auto_refresh else None,
         "sections": sections.render_sections("incident_detail", request, incident=incident),
+        "severities": list(selectors.severity_list()),
+        "members": [m.user for m in team_membership_list(team=incident.team)],
+        "roles": [
+            ("commander", "Commander", incident.commander_id),
+            ("scribe", "Scribe", incident.scribe_id),
+            ("communications_lead", "Communications", incident.communications_lead_id),
+        ],
     }
 
 
@@ -124,7 +132,7 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     return render(request, "incidents/detail.html", context)
 
 
-ACTIONS = {"acknowledge", "status", "resolve", "reopen", "note"}
+ACTIONS = {"acknowledge", "status", "resolve", "reopen", "note", "edit"}
 
 
 @require_POST
@@ -133,7 +141,10 @@ def incident_action(request: HttpRequest, incident_id: int, action: str) -> Http
     form_class = {"status": StatusForm, "resolve": ResolveForm, "note": NoteForm}.get(
         action, MessageForm
     )
-    form = form_class(request.POST)
+    if action == "edit":
+        form = EditForm(request.POST, incident=incident)
+    else:
+        form = form_class(request.POST)
     if action not in ACTIONS:
         messages.error(request, "Unknown action.")
     elif not form.is_valid():
@@ -159,6 +170,8 @@ def incident_action(request: HttpRequest, incident_id: int, action: str) -> Http
                     message=data["message"],
                     resolution=data["resolution"],
                 )
+            elif action == "edit":
+                services.incident_update(incident=incident, actor=request.user, **data)
             elif action == "reopen":
                 services.incident_reopen(
                     incident=incident, actor=request.user, message=data["message"]

@@ -59,6 +59,11 @@ def test_sso_sign_in_then_a_whole_incident_in_the_browser(
     page.wait_for_selector("#incident-status:has-text('Acknowledged')")
     shoot(page, "05-acknowledged")
 
+    page.locator("#edit summary").click()
+    page.select_option("#edit-form select[name=commander]", label="alice")
+    page.locator("#save-edit").click()
+    page.wait_for_selector("#incident-panel:has-text('Commander: alice')")
+
     page.select_option("#status-select", "identified")
     page.locator("#set-status").click()
     page.wait_for_selector("#incident-status:has-text('Identified')")
@@ -85,6 +90,7 @@ def test_sso_sign_in_then_a_whole_incident_in_the_browser(
     assert list(incident.timeline.values_list("kind", flat=True)) == [
         "declared",
         "acknowledged",
+        "role_assigned",
         "status_changed",
         "note",
         "resolved",

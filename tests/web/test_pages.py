@@ -264,3 +264,27 @@ def test_other_apps_add_sections_to_home_and_incident_pages(signed_in, incident)
     assert f'<p class="test-section">{incident.reference}</p>' in detail
     with pytest.raises(ValueError, match="Unknown page"):
         sections.register_section(page="nowhere", name="x", template="x", context=dict)
+
+
+def test_severity_and_roles_are_edited_from_the_incident_page(signed_in, incident, member):
+    from incidents.models import Severity
+
+    sev1 = Severity.objects.get(name="SEV1")
+    response = signed_in.post(
+        f"/incidents/{incident.pk}/edit/",
+        {"severity": sev1.pk, "commander": member.pk, "scribe": "", "communications_lead": ""},
+    )
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert (incident.severity.name, incident.commander) == ("SEV1", member)
+    kinds = list(incident.timeline.values_list("kind", flat=True))
+    assert kinds[-2:] == [TimelineEventKind.SEVERITY_CHANGED, TimelineEventKind.ROLE_ASSIGNED]
+
+
+def test_roles_are_limited_to_the_incident_team(signed_in, incident, outsider):
+    signed_in.post(
+        f"/incidents/{incident.pk}/edit/",
+        {"severity": incident.severity_id, "commander": outsider.pk},
+    )
+    incident.refresh_from_db()
+    assert incident.commander is None
