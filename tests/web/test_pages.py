@@ -34,6 +34,9 @@ def test_sign_in_page_api_and_scrape_are_not_redirected(client, db):
     assert client.get("/accounts/login/").status_code == 200
     assert client.get("/api/v1/incidents/").status_code in (401, 403)
     assert client.get("/metrics").status_code == 404  # no METRICS_TOKEN configured
+    admin = client.get("/admin/")
+    assert admin.status_code == 302 and admin["Location"].startswith("/admin/login/")
+    assert client.get("/admin/login/").status_code == 200
 
 
 def test_home_shows_my_teams_open_incidents_and_pending_acknowledgements(
