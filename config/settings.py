@@ -181,3 +181,11 @@ from config.settings_auth import *  # noqa: E402, F403
 from config.settings_celery import *  # noqa: E402, F403
 from config.settings_communication import *  # noqa: E402, F403
 from config.settings_postmortems import *  # noqa: E402, F403
+from config.settings_sso import *  # noqa: E402, F403
+from config.settings_web import *  # noqa: E402, F403
+
+INSTALLED_APPS += SSO_INSTALLED_APPS  # noqa: F405
+MIDDLEWARE.insert(  # after AuthenticationMiddleware: every page requires login by default
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "config.middleware.LoginRequiredMiddleware",
+)

@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from incidents.web.prometheus import prometheus_metrics
 
 api_v1 = [
     path("", include("oncall.api.urls")),
@@ -13,7 +13,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", login_required(TemplateView.as_view(template_name="home.html")), name="home"),
+    path("", include("incidents.web.urls")),
+    path("metrics", prometheus_metrics, name="prometheus-metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include(api_v1)),

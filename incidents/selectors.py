@@ -4,10 +4,17 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
 from config.errors import NotFound
-from incidents.models import Incident, Service, Severity, TimelineEvent
+from incidents.models import (
+    OPEN_STATUSES,
+    Incident,
+    IncidentStatus,
+    Service,
+    Severity,
+    TimelineEvent,
+)
 
 # AUTH_USER_MODEL is Django's own User; anonymous callers see nothing.
 User = AuthUser | AnonymousUser
@@ -105,3 +112,38 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
+
+
+# --- pages (issue 7) ------------------------------------------------------------------
+
+
+def incident_open_list(*, user: User) -> QuerySet[Incident]:
+    """Open incidents of the user's teams, most severe first, then newest."""
+    return (
+        incident_list(user=user)
+        .filter(status__in=OPEN_STATUSES)
+        .order_by("severity__level", "-triggered_at", "-id")
+    )
+
+
+def incident_open_counts_by_severity(*, user: User) -> list[dict[str, Any]]:
+    """[{"name": "SEV1", "label": "critical", "count": 2}, …] for every severity."""
+    counts = dict(
+        _scope(Incident.objects.filter(status__in=OPEN_STATUSES), user)
+        .values_list("severity__name")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return [
+        {"name": s.name, "label": s.label, "count": counts.get(s.name, 0)} for s in severity_list()
+    ]
+
+
+def incident_pending_acknowledgement_list(*, user: User) -> QuerySet[Incident]:
+    """Incidents of the user's teams that nobody has acknowledged yet. (When the on-call
+    engine lands this becomes "pages sent to me and not acknowledged".)"""
+    return (
+        incident_list(user=user)
+        .filter(status=IncidentStatus.TRIGGERED)
+        .order_by("severity__level", "triggered_at", "id")
+    )

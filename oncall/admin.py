@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from oncall.models import Team, TeamMembership
+from oncall.models import IdpGroupMapping, Team, TeamMembership
 
 
 class TeamMembershipInline(admin.TabularInline):
@@ -24,3 +24,13 @@ class TeamMembershipAdmin(SimpleHistoryAdmin):
     list_filter = ["role", "team"]
     search_fields = ["team__name", "user__username", "user__email"]
     autocomplete_fields = ["user", "team"]
+
+
+@admin.register(IdpGroupMapping)
+class IdpGroupMappingAdmin(SimpleHistoryAdmin):
+    """Which identity-provider group grants which team membership at each SSO login."""
+
+    list_display = ["group", "team", "role"]
+    list_filter = ["role", "team"]
+    search_fields = ["group", "team__name"]
+    autocomplete_fields = ["team"]

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class OncallConfig(AppConfig):
     name = "oncall"
     verbose_name = "On-call"
+
+    def ready(self) -> None:
+        from allauth.account.signals import user_logged_in
+
+        from oncall.sso import on_user_logged_in
+
+        user_logged_in.connect(on_user_logged_in, dispatch_uid="oncall.sso.on_user_logged_in")

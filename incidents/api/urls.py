@@ -1,5 +1,7 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from incidents.api.metrics_views import MetricsView
 from incidents.api.views import IncidentViewSet, ServiceViewSet, SeverityViewSet
 
 router = SimpleRouter()
@@ -7,4 +9,7 @@ router.register("severities", SeverityViewSet, basename="severity")
 router.register("services", ServiceViewSet, basename="service")
 router.register("incidents", IncidentViewSet, basename="incident")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("metrics/", MetricsView.as_view(), name="metrics"),
+    *router.urls,
+]

@@ -1,5 +1,6 @@
 """On-call models, one module per concern; import them from ``oncall.models``."""
 
+from oncall.models.sso import IdpGroupMapping
 from oncall.models.teams import Team, TeamMembership, TeamRole, team_key_validator
 
-__all__ = ["Team", "TeamMembership", "TeamRole", "team_key_validator"]
+__all__ = ["IdpGroupMapping", "Team", "TeamMembership", "TeamRole", "team_key_validator"]
