@@ -17,3 +17,6 @@ app.conf.beat_schedule: dict[str, dict] = {}
 
 def beat(name: str, task: str, every: timedelta) -> None:
     app.conf.beat_schedule[name] = {"task": task, "schedule": every}
+
+
+beat("run-due-escalations", "incidents.run_due_escalations", timedelta(seconds=15))

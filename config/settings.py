@@ -179,3 +179,4 @@ LOGGING = {
 from config.settings_api import *  # noqa: E402, F403
 from config.settings_auth import *  # noqa: E402, F403
 from config.settings_celery import *  # noqa: E402, F403
+from config.settings_paging import *  # noqa: E402, F403

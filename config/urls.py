@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from incidents.ack_views import acknowledge_link
+
 api_v1 = [
     path("", include("oncall.api.urls")),
     path("", include("incidents.api.urls")),
@@ -12,6 +14,7 @@ api_v1 = [
 urlpatterns = [
     path("", login_required(TemplateView.as_view(template_name="home.html")), name="home"),
     path("admin/", admin.site.urls),
+    path("ack/<str:token>/", acknowledge_link, name="incident-ack-link"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
