@@ -20,3 +20,4 @@ def beat(name: str, task: str, every: timedelta) -> None:
 
 
 beat("run-due-escalations", "incidents.run_due_escalations", timedelta(seconds=15))
+beat("record-handoffs", "oncall.record_handoffs", timedelta(minutes=1))

@@ -9,6 +9,7 @@ from oncall.models.schedules import (
     ScheduleLayer,
     ScheduleLayerMember,
     ScheduleOverride,
+    ShiftNotice,
 )
 from oncall.models.teams import Team, TeamMembership, TeamRole, team_key_validator
 
@@ -25,6 +26,7 @@ __all__ = [
     "ScheduleLayer",
     "ScheduleLayerMember",
     "ScheduleOverride",
+    "ShiftNotice",
     "TargetType",
     "Team",
     "TeamMembership",

@@ -5,6 +5,8 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from oncall.models.schedules import new_feed_token
+
 
 class ContactKind(models.TextChoices):
     EMAIL = "email", "Email"
@@ -59,6 +61,8 @@ class OnCallPreference(models.Model):
         null=True, blank=True, validators=[MaxValueValidator(48)]
     )
     notify_at_shift_end = models.BooleanField(default=False)
+    # Secret part of the user's "my shifts" iCal URL; rotating it revokes the old URL.
+    ical_token = models.CharField(max_length=64, unique=True, default=new_feed_token)
 
     history = HistoricalRecords()
 
