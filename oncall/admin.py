@@ -24,3 +24,6 @@ class TeamMembershipAdmin(SimpleHistoryAdmin):
     list_filter = ["role", "team"]
     search_fields = ["team__name", "user__username", "user__email"]
     autocomplete_fields = ["user", "team"]
+
+
+from oncall import admin_oncall  # noqa: E402, F401 - schedules, policies, contact methods
