@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -56,7 +57,8 @@ class OnCallLoadView(APIView):
             OpenApiParameter("team", int),
             OpenApiParameter("since", str, required=False),
             OpenApiParameter("until", str, required=False),
-        ]
+        ],
+        responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request) -> Response:
         team_id = request.query_params.get("team")

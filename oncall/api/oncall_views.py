@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -14,10 +15,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import Pagination
 from config.errors import InvalidInput
 from oncall import selectors, selectors_oncall, services_oncall
 from oncall.api import oncall_serializers as s
 from oncall.api.serializers import TeamOutputSerializer
+from oncall.models import ContactMethod, EscalationPolicy, Schedule
 from oncall.schedules import schedule_gaps, schedule_oncall_user_id, schedule_shifts
 from oncall.selectors_oncall import users_by_id
 
@@ -58,8 +61,13 @@ def _layer_specs(layers):
     return [dict(layer) for layer in layers]
 
 
-class ScheduleViewSet(viewsets.ViewSet):
+class ScheduleViewSet(viewsets.GenericViewSet):
     """On-call schedules of the caller's teams. Managers edit; members add overrides."""
+
+    pagination_class = Pagination
+    serializer_class = s.ScheduleOutputSerializer
+    queryset = Schedule.objects.none()
+    filter_backends: list = []
 
     def _get(self, pk):
         return selectors_oncall.schedule_get(user=self.request.user, schedule_id=pk)
@@ -77,12 +85,12 @@ class ScheduleViewSet(viewsets.ViewSet):
         responses={200: s.ScheduleOutputSerializer(many=True)},
     )
     def list(self, request: Request) -> Response:
-        schedules = list(
+        schedules = self.paginate_queryset(
             selectors_oncall.schedule_list(
                 user=request.user, team_id=request.query_params.get("team")
             )
         )
-        return Response(self._render(schedules, many=True))
+        return self.get_paginated_response(self._render(list(schedules), many=True))
 
     @extend_schema(responses={200: s.ScheduleOutputSerializer})
     def retrieve(self, request: Request, pk=None) -> Response:
@@ -113,11 +121,15 @@ class ScheduleViewSet(viewsets.ViewSet):
         services_oncall.schedule_update(actor=request.user, schedule=schedule, **data)
         return Response(self._render(self._get(pk)))
 
+    @extend_schema(responses={204: None})
     def destroy(self, request: Request, pk=None) -> Response:
         services_oncall.schedule_delete(actor=request.user, schedule=self._get(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(parameters=[OpenApiParameter("at", datetime, required=False)])
+    @extend_schema(
+        parameters=[OpenApiParameter("at", datetime, required=False)],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     @action(detail=True, methods=["get"])
     def oncall(self, request: Request, pk=None) -> Response:
         schedule = self._get(pk)
@@ -174,6 +186,7 @@ class ScheduleViewSet(viewsets.ViewSet):
         )
         return Response(s.OverrideOutputSerializer(override).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"overrides/(?P<override_id>\d+)")
     def delete_override(self, request: Request, pk=None, override_id=None) -> Response:
         schedule = self._get(pk)
@@ -197,8 +210,13 @@ class ScheduleViewSet(viewsets.ViewSet):
         return Response(self._render(self._get(pk)))
 
 
-class EscalationPolicyViewSet(viewsets.ViewSet):
+class EscalationPolicyViewSet(viewsets.GenericViewSet):
     """Escalation policies of the caller's teams; team managers edit them."""
+
+    pagination_class = Pagination
+    serializer_class = s.PolicyOutputSerializer
+    queryset = EscalationPolicy.objects.none()
+    filter_backends: list = []
 
     def _get(self, pk):
         return selectors_oncall.escalation_policy_get(user=self.request.user, policy_id=pk)
@@ -208,10 +226,12 @@ class EscalationPolicyViewSet(viewsets.ViewSet):
         responses={200: s.PolicyOutputSerializer(many=True)},
     )
     def list(self, request: Request) -> Response:
-        policies = selectors_oncall.escalation_policy_list(
-            user=request.user, team_id=request.query_params.get("team")
+        policies = self.paginate_queryset(
+            selectors_oncall.escalation_policy_list(
+                user=request.user, team_id=request.query_params.get("team")
+            )
         )
-        return Response(s.PolicyOutputSerializer(policies, many=True).data)
+        return self.get_paginated_response(s.PolicyOutputSerializer(policies, many=True).data)
 
     @extend_schema(responses={200: s.PolicyOutputSerializer})
     def retrieve(self, request: Request, pk=None) -> Response:
@@ -242,6 +262,7 @@ class EscalationPolicyViewSet(viewsets.ViewSet):
         services_oncall.escalation_policy_update(actor=request.user, policy=policy, **data)
         return Response(s.PolicyOutputSerializer(self._get(pk)).data)
 
+    @extend_schema(responses={204: None})
     def destroy(self, request: Request, pk=None) -> Response:
         services_oncall.escalation_policy_delete(actor=request.user, policy=self._get(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -274,8 +295,13 @@ class TeamEscalationPolicyView(APIView):
         return Response(body)
 
 
-class ContactMethodViewSet(viewsets.ViewSet):
+class ContactMethodViewSet(viewsets.GenericViewSet):
     """The caller's own contact methods (/users/me/contact-methods/)."""
+
+    serializer_class = s.ContactMethodOutputSerializer
+    queryset = ContactMethod.objects.none()
+    pagination_class = None
+    filter_backends: list = []
 
     def _get(self, pk):
         return selectors_oncall.contact_method_get(user=self.request.user, method_id=pk)
@@ -310,6 +336,7 @@ class ContactMethodViewSet(viewsets.ViewSet):
         )
         return Response(s.ContactMethodOutputSerializer(method).data)
 
+    @extend_schema(responses={204: None})
     def destroy(self, request: Request, pk=None) -> Response:
         services_oncall.contact_method_delete(actor=request.user, method=self._get(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -328,13 +355,14 @@ class OnCallPreferenceView(APIView):
             "ical_url": settings.SITE_URL + reverse("user-ical-feed", args=[preference.ical_token]),
         }
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
         from oncall.models import OnCallPreference
 
         preference, _ = OnCallPreference.objects.get_or_create(user=request.user)
         return Response(self._body(preference))
 
-    @extend_schema(request=s.PreferenceInputSerializer)
+    @extend_schema(request=s.PreferenceInputSerializer, responses={200: OpenApiTypes.OBJECT})
     def put(self, request: Request) -> Response:
         data = _validated(s.PreferenceInputSerializer, request)
         preference = services_oncall.oncall_preference_set(actor=request.user, **data)

@@ -212,7 +212,7 @@ def test_other_teams_schedules_are_404(api, team, outsider, alice):
     assert client.get(f"/api/v1/schedules/{schedule.pk}/").status_code == 404
     assert client.get(f"/api/v1/schedules/{schedule.pk}/oncall/").status_code == 404
     assert client.get(f"/api/v1/schedules/{schedule.pk}/ical/").status_code == 404
-    assert client.get("/api/v1/schedules/").json() == []
+    assert client.get("/api/v1/schedules/").json()["results"] == []
 
 
 def test_ical_feed_secret_url_works_without_session_and_can_be_revoked(
@@ -284,11 +284,13 @@ def test_schedule_list_query_count_does_not_grow(
             name=f"S{n}",
             overrides=[(bob, T0, T0.replace(hour=15))],
         )
+    for n in range(4):
+        make_policy(team, [(5, [alice, bob]), (5, [team])], name=f"P{n}", set_default=False)
     client = api.as_user(manager)
     with django_assert_max_num_queries(10):
-        assert len(client.get("/api/v1/schedules/").json()) == 6
+        assert len(client.get("/api/v1/schedules/").json()["results"]) == 6
     with django_assert_max_num_queries(8):
-        assert len(client.get("/api/v1/escalation-policies/").json()) == 0
+        assert len(client.get("/api/v1/escalation-policies/").json()["results"]) == 4
 
 
 # --- escalation policies ------------------------------------------------------------
