@@ -12,7 +12,6 @@ constraint on pages is the last line of defence.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +30,7 @@ from incidents.models import (
     IncidentStatus,
     Page,
     PageStatus,
+    TimelineEvent,
     TimelineEventKind,
 )
 from incidents.models.escalation import new_token
@@ -195,8 +195,10 @@ def escalation_execute_step(*, escalation_id: int, token: str | None = None) -> 
 
 
 def escalation_run_due(*, batch_size: int | None = None, limit: int | None = None) -> int:
-    """The sweep: execute every due step, ``batch_size`` rows per transaction, each in its own
-    savepoint so one broken escalation never blocks the others. Safe to run concurrently."""
+    """The sweep: execute every due step, ``batch_size`` rows per transaction. Safe to run
+    concurrently: rows locked by another sweep or task are skipped. Within a batch, target
+    lookups are shared and rows are written in bulk; one broken escalation is logged and
+    left for the next sweep without blocking the others."""
     batch_size = batch_size or settings.ESCALATION_SWEEP_BATCH
     done = 0
     while limit is None or done < limit:
@@ -209,12 +211,13 @@ def escalation_run_due(*, batch_size: int | None = None, limit: int | None = Non
                 .select_related("incident__team", "incident__severity")
                 .order_by("next_escalation_at")[:take]
             )
+            batch = _StepBatch(now)
             for escalation in rows:
                 try:
-                    with transaction.atomic():
-                        _execute_step(escalation, escalation.incident, now)
+                    batch.plan(escalation, escalation.incident)
                 except Exception:
                     logger.exception("Escalation %s failed; will retry", escalation.pk)
+            batch.write()
         done += len(rows)
         if len(rows) < take:
             break
@@ -223,131 +226,302 @@ def escalation_run_due(*, batch_size: int | None = None, limit: int | None = Non
 
 def _execute_step(escalation: IncidentEscalation, incident: Incident, now: datetime) -> None:
     """Page the current rule's targets and move to the next step (caller holds the lock)."""
-    from incidents.services import timeline_event_create
+    batch = _StepBatch(now)
+    batch.plan(escalation, incident)
+    batch.write()
 
-    if incident.status != IncidentStatus.TRIGGERED:
-        escalation.state = EscalationState.STOPPED
-        escalation.next_escalation_at = None
-        escalation.stopped_at = now
+
+class _StepBatch:
+    """Steps planned together: target lookups are cached for the batch (they are taken at
+    the same instant), and pages, timeline events and escalation rows are written in bulk;
+    deliveries are enqueued once per contact method after commit."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.pages: list[Page] = []
+        self.events: list[TimelineEvent] = []
+        self.escalations: list[IncidentEscalation] = []
+        self._targets: dict[tuple[str, int], tuple[list[int], str | None]] = {}
+        self._users: dict[int, AbstractBaseUser | None] = {}
+        self._methods: dict[int, list[ContactMethod]] = {}
+        self._managers: dict[int, list[AbstractBaseUser]] = {}
+
+    def _event(self, incident: Incident, kind: str, message: str, data: dict[str, Any]) -> None:
+        self.events.append(
+            TimelineEvent(
+                incident=incident,
+                kind=kind,
+                message=message,
+                data=data,
+                created_at=timezone.now(),
+            )
+        )
+
+    def plan(self, escalation: IncidentEscalation, incident: Incident) -> None:
+        """Plan one step; on an exception nothing of it is kept (the row stays due)."""
+        pages, events = len(self.pages), len(self.events)
+        try:
+            self._plan(escalation, incident)
+        except Exception:
+            del self.pages[pages:], self.events[events:]
+            raise
+        self.escalations.append(escalation)
+
+    def _plan(self, escalation: IncidentEscalation, incident: Incident) -> None:
+        now = self.now
+        if incident.status != IncidentStatus.TRIGGERED:
+            escalation.state = EscalationState.STOPPED
+            escalation.next_escalation_at = None
+            escalation.stopped_at = now
+            escalation.token = new_token()
+            return
+        snapshot = escalation.policy_snapshot
+        rules = snapshot["rules"]
+        rule = rules[escalation.rule_index]
+        level = escalation.rule_index + 1
+        users, notes = self._resolve(rule["targets"])
+        reason = f"rule {level}"
+        if not users:
+            users = self._team_managers(incident.team_id)
+            reason = f"rule {level} fallback to managers"
+            self._event(
+                incident,
+                TimelineEventKind.ESCALATION,
+                f"Rule {level} has nobody to page ({'; '.join(notes) or 'no targets'}); "
+                + (
+                    "paging the team's managers instead."
+                    if users
+                    else "the team has no managers either: NOBODY WAS PAGED."
+                ),
+                {"event": "empty_rule", "level": level, "notes": notes},
+            )
+        paged_at = timezone.now()
+        for user in users:
+            self.pages.extend(self._pages_for(user, incident, escalation, level, reason, paged_at))
+        if users:
+            self._event(
+                incident,
+                TimelineEventKind.PAGED,
+                f"Paged {', '.join(u.get_username() for u in users)} ({reason}"
+                + (f", repeat {escalation.loop}" if escalation.loop else "")
+                + ").",
+                {
+                    "level": level,
+                    "loop": escalation.loop,
+                    "run": escalation.run,
+                    "users": [{"id": u.pk, "username": u.get_username()} for u in users],
+                },
+            )
+        # Advance to the next step.
+        rule_index, loop = escalation.rule_index + 1, escalation.loop
+        if rule_index >= len(rules):
+            rule_index, loop = 0, loop + 1
+        escalation.rule_index, escalation.loop = rule_index, loop
+        if escalation.loop > snapshot["repeat"]:
+            escalation.state = EscalationState.EXHAUSTED
+            escalation.next_escalation_at = None
+            escalation.stopped_at = now
+            self._event(
+                incident,
+                TimelineEventKind.ESCALATION,
+                "Escalation finished: every rule was paged"
+                + (f" {snapshot['repeat'] + 1} times." if snapshot["repeat"] else "."),
+                {"event": "exhausted"},
+            )
+        else:
+            escalation.next_escalation_at = now + timedelta(minutes=rule["delay_minutes"])
         escalation.token = new_token()
-        escalation.save(update_fields=["state", "next_escalation_at", "stopped_at", "token"])
-        return
-    snapshot = escalation.policy_snapshot
-    rules = snapshot["rules"]
-    rule = rules[escalation.rule_index]
-    level = escalation.rule_index + 1
-    users, notes = _resolve_targets(rule["targets"], incident=incident, at=now)
-    reason = f"rule {level}"
-    if not users:
-        users = list(team_managers(team=incident.team).order_by("pk"))
-        reason = f"rule {level} fallback to managers"
-        timeline_event_create(
-            incident=incident,
-            kind=TimelineEventKind.ESCALATION,
-            message=f"Rule {level} has nobody to page ({'; '.join(notes) or 'no targets'}); "
-            + (
-                "paging the team's managers instead."
-                if users
-                else "the team has no managers either: NOBODY WAS PAGED."
-            ),
-            data={"event": "empty_rule", "level": level, "notes": notes},
-        )
-    contact_ids = _create_pages(
-        incident=incident, users=users, escalation=escalation, level=level, reason=reason, now=now
-    )
-    if users:
-        names = ", ".join(u.get_username() for u in users)
-        timeline_event_create(
-            incident=incident,
-            kind=TimelineEventKind.PAGED,
-            message=f"Paged {names} ({reason}"
-            + (f", repeat {escalation.loop}" if escalation.loop else "")
-            + ").",
-            data={
-                "level": level,
-                "loop": escalation.loop,
-                "run": escalation.run,
-                "users": [{"id": u.pk, "username": u.get_username()} for u in users],
-            },
-        )
-    # Advance to the next step.
-    escalation.rule_index += 1
-    if escalation.rule_index >= len(rules):
-        escalation.rule_index = 0
-        escalation.loop += 1
-    if escalation.loop > snapshot["repeat"]:
-        escalation.state = EscalationState.EXHAUSTED
-        escalation.next_escalation_at = None
-        escalation.stopped_at = now
-        timeline_event_create(
-            incident=incident,
-            kind=TimelineEventKind.ESCALATION,
-            message="Escalation finished: every rule was paged"
-            + (f" {snapshot['repeat'] + 1} times." if snapshot["repeat"] else "."),
-            data={"event": "exhausted"},
-        )
-    else:
-        escalation.next_escalation_at = now + timedelta(minutes=rule["delay_minutes"])
-    escalation.token = new_token()
-    escalation.save()
-    _schedule_after_commit(escalation, contact_ids)
 
+    def write(self) -> None:
+        from config.celery import app as celery_app
+        from incidents import tasks
 
-def _schedule_after_commit(escalation: IncidentEscalation, contact_ids: Iterable[int]) -> None:
-    from incidents import tasks
+        if self.pages:
+            Page.objects.bulk_create(self.pages, ignore_conflicts=True)
+        if self.events:
+            TimelineEvent.objects.bulk_create(self.events)
+        _save_escalations(self.escalations)
+        steps = [
+            (e.pk, e.token, e.next_escalation_at)
+            for e in self.escalations
+            if e.state == EscalationState.ACTIVE and e.next_escalation_at is not None
+        ]
+        contact_ids = sorted({p.contact_method_id for p in self.pages if p.contact_method_id})
 
-    escalation_id, token, due = escalation.pk, escalation.token, escalation.next_escalation_at
-    contact_ids = sorted(set(contact_ids))
+        def enqueue() -> None:
+            try:
+                with celery_app.producer_or_acquire() as producer:
+                    for contact_id in contact_ids:
+                        _safe_enqueue(tasks.deliver_pages, contact_id, producer=producer)
+                    for escalation_id, token, due in steps:
+                        _safe_enqueue(
+                            tasks.escalation_step, escalation_id, token, eta=due, producer=producer
+                        )
+            except Exception:
+                logger.exception("Broker unavailable; the sweep will run these steps")
 
-    def enqueue() -> None:
-        for contact_id in contact_ids:
-            _safe_enqueue(tasks.deliver_pages, contact_id)
-        if due is not None:
-            _safe_enqueue(tasks.escalation_step, escalation_id, token, eta=due)
+        transaction.on_commit(enqueue)
 
-    transaction.on_commit(enqueue)
+    # --- cached lookups ---------------------------------------------------------------------
 
+    def _user(self, user_id: int) -> AbstractBaseUser | None:
+        if user_id not in self._users:
+            self._users[user_id] = User.objects.filter(pk=user_id, is_active=True).first()
+        return self._users[user_id]
 
-def _safe_enqueue(task: Any, *args: Any, eta: datetime | None = None) -> None:
-    """A broker outage must not break the caller: the sweep finds the work anyway."""
-    try:
-        task.apply_async(args=args, eta=eta)
-    except Exception:
-        logger.exception("Could not enqueue %s%s; the sweep will run it", task.name, args)
+    def _team_managers(self, team_id: int) -> list[AbstractBaseUser]:
+        if team_id not in self._managers:
+            from oncall.models import Team
 
+            team = Team(pk=team_id)
+            self._managers[team_id] = list(team_managers(team=team).order_by("pk"))
+            for user in self._managers[team_id]:
+                self._users.setdefault(user.pk, user)
+        return self._managers[team_id]
 
-def _resolve_targets(
-    targets: list[dict[str, Any]], *, incident: Incident, at: datetime
-) -> tuple[list[AbstractBaseUser], list[str]]:
-    """Targets -> active users, in order, without duplicates; ``notes`` say who was missing."""
-    user_ids: list[int] = []
-    notes: list[str] = []
-    for target in targets:
-        kind, target_id = target["type"], target["id"]
+    def _target_user_ids(self, kind: str, target_id: int) -> tuple[list[int], str | None]:
+        key = (kind, target_id)
+        if key in self._targets:
+            return self._targets[key]
+        result: tuple[list[int], str | None]
         if kind == TargetType.USER:
-            user_ids.append(target_id)
+            result = ([target_id], None)
         elif kind == TargetType.SCHEDULE:
             schedule = schedule_queryset().filter(pk=target_id).first()
             if schedule is None:
-                notes.append(f"schedule {target_id} no longer exists")
-                continue
-            oncall = schedule_oncall_user_id(schedule=schedule, at=at)
-            if oncall is None:
-                notes.append(f"nobody is on call on schedule {schedule.name}")
+                result = ([], f"schedule {target_id} no longer exists")
             else:
-                user_ids.append(oncall)
+                oncall = schedule_oncall_user_id(schedule=schedule, at=self.now)
+                result = (
+                    ([], f"nobody is on call on schedule {schedule.name}")
+                    if oncall is None
+                    else ([oncall], None)
+                )
         elif kind == TargetType.TEAM:
-            user_ids.extend(
-                User.objects.filter(team_memberships__team_id=target_id, is_active=True)
-                .order_by("pk")
-                .values_list("pk", flat=True)
+            members = list(
+                User.objects.filter(team_memberships__team_id=target_id, is_active=True).order_by(
+                    "pk"
+                )
             )
-    users_by_id = {u.pk: u for u in User.objects.filter(pk__in=user_ids, is_active=True)}
-    missing = [uid for uid in dict.fromkeys(user_ids) if uid not in users_by_id]
-    if missing:
-        notes.append(f"user(s) {', '.join(map(str, missing))} deleted or deactivated")
-    ordered = [users_by_id[uid] for uid in dict.fromkeys(user_ids) if uid in users_by_id]
-    return ordered, notes
+            for user in members:
+                self._users.setdefault(user.pk, user)
+            result = ([u.pk for u in members], None)
+        else:
+            result = ([], f"unknown target type {kind}")
+        self._targets[key] = result
+        return result
+
+    def _resolve(self, targets: list[dict[str, Any]]) -> tuple[list[AbstractBaseUser], list[str]]:
+        """Targets -> active users, in order, without duplicates; notes say who was missing."""
+        user_ids: list[int] = []
+        notes: list[str] = []
+        for target in targets:
+            ids, note = self._target_user_ids(target["type"], target["id"])
+            user_ids.extend(ids)
+            if note:
+                notes.append(note)
+        users: list[AbstractBaseUser] = []
+        missing: list[int] = []
+        for user_id in dict.fromkeys(user_ids):
+            user = self._user(user_id)
+            if user is None:
+                missing.append(user_id)
+            else:
+                users.append(user)
+        if missing:
+            notes.append(f"user(s) {', '.join(map(str, missing))} deleted or deactivated")
+        return users, notes
+
+    def _pages_for(
+        self,
+        user: AbstractBaseUser,
+        incident: Incident,
+        escalation: IncidentEscalation,
+        level: int,
+        reason: str,
+        paged_at: datetime,
+    ) -> list[Page]:
+        if user.pk not in self._methods:
+            self._methods[user.pk] = contact_methods_for_paging(user=user)
+        methods = self._methods[user.pk]
+        common = {
+            "incident": incident,
+            "user": user,
+            "run": escalation.run,
+            "loop": escalation.loop,
+            "level": level,
+            "reason": reason,
+            "created_at": paged_at,
+        }
+        if not methods:
+            return [
+                Page(
+                    **common,
+                    contact_method=None,
+                    channel="none",
+                    status=PageStatus.FAILED,
+                    error="No working contact method.",
+                    not_before=paged_at,
+                )
+            ]
+        return [
+            Page(
+                **common,
+                contact_method=method,
+                channel=method.kind,
+                not_before=_throttled_until(method, paged_at),
+            )
+            for method in methods
+        ]
+
+
+_ESCALATION_COLUMNS = (
+    "state",
+    "rule_index",
+    "loop",
+    "next_escalation_at",
+    "token",
+    "stopped_at",
+    "updated_at",
+)
+
+
+def _save_escalations(escalations: list[IncidentEscalation]) -> None:
+    """One parameterized UPDATE per row, sent with ``executemany`` (pipelined by psycopg 3).
+    Engine rows have no history, and Django's ``bulk_update`` builds a CASE per column and
+    row, which costs more than the statements it saves."""
+    if not escalations:
+        return
+    from django.db import connection
+
+    now = timezone.now()
+    meta = IncidentEscalation._meta
+    fields = [meta.get_field(name) for name in _ESCALATION_COLUMNS]
+    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    sql = (
+        f"UPDATE {connection.ops.quote_name(meta.db_table)} SET {assignments} "  # noqa: S608
+        f"WHERE {connection.ops.quote_name(meta.pk.column)} = %s"
+    )
+    rows = []
+    for escalation in escalations:
+        escalation.updated_at = now
+        rows.append(
+            [
+                field.get_db_prep_save(getattr(escalation, field.attname), connection)
+                for field in fields
+            ]
+            + [escalation.pk]
+        )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _safe_enqueue(task: Any, *args: Any, eta: datetime | None = None, producer: Any = None) -> None:
+    """A broker outage must not break the caller: the sweep finds the work anyway."""
+    try:
+        task.apply_async(args=args, eta=eta, producer=producer)
+    except Exception:
+        logger.exception("Could not enqueue %s%s; the sweep will run it", task.name, args)
 
 
 # --- pages ------------------------------------------------------------------------------
@@ -369,55 +543,6 @@ def contact_methods_for_paging(*, user: AbstractBaseUser) -> list[ContactMethod]
         min_interval_seconds=settings.PAGING_DEFAULT_MIN_INTERVAL.get("email", 0),
     )
     return [method]
-
-
-def _create_pages(
-    *,
-    incident: Incident,
-    users: list[AbstractBaseUser],
-    escalation: IncidentEscalation,
-    level: int,
-    reason: str,
-    now: datetime,
-) -> list[int]:
-    pages: list[Page] = []
-    for user in users:
-        methods = contact_methods_for_paging(user=user)
-        if not methods:
-            pages.append(
-                Page(
-                    incident=incident,
-                    user=user,
-                    contact_method=None,
-                    channel="none",
-                    run=escalation.run,
-                    loop=escalation.loop,
-                    level=level,
-                    reason=reason,
-                    status=PageStatus.FAILED,
-                    error="No working contact method.",
-                    not_before=now,
-                    created_at=now,
-                )
-            )
-            continue
-        for method in methods:
-            pages.append(
-                Page(
-                    incident=incident,
-                    user=user,
-                    contact_method=method,
-                    channel=method.kind,
-                    run=escalation.run,
-                    loop=escalation.loop,
-                    level=level,
-                    reason=reason,
-                    not_before=_throttled_until(method, now),
-                    created_at=now,
-                )
-            )
-    Page.objects.bulk_create(pages, ignore_conflicts=True)
-    return [p.contact_method.pk for p in pages if p.contact_method is not None]
 
 
 def _throttled_until(method: ContactMethod, now: datetime) -> datetime:
