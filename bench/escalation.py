@@ -64,9 +64,7 @@ from oncall.models import (  # noqa: E402
 
 
 def setup(count: int) -> tuple[Team, dict]:
-    Team.objects.filter(key="BENCH").delete() if not Incident.objects.filter(
-        team__key="BENCH"
-    ).exists() else cleanup()
+    cleanup()
     User = get_user_model()
     team = Team.objects.create(name="Bench", slug="bench", key="BENCH")
     users = []
@@ -98,10 +96,11 @@ def setup(count: int) -> tuple[Team, dict]:
     )
     ScheduleLayerMember.objects.create(layer=schedule.layers.get(position=1), user=users[1])
     policy = EscalationPolicy.objects.create(team=team, name="Bench", repeat=9)
-    rule = EscalationRule.objects.create(policy=policy, position=0, delay_minutes=1)
+    # Long delays: no incident falls due a second time while a measurement runs.
+    rule = EscalationRule.objects.create(policy=policy, position=0, delay_minutes=30)
     EscalationTarget.objects.create(rule=rule, type="user", user=users[0])
     EscalationTarget.objects.create(rule=rule, type="team", team=team)
-    rule = EscalationRule.objects.create(policy=policy, position=1, delay_minutes=1)
+    rule = EscalationRule.objects.create(policy=policy, position=1, delay_minutes=30)
     EscalationTarget.objects.create(rule=rule, type="schedule", schedule=schedule)
     return team, policy_snapshot(policy)
 

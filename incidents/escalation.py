@@ -187,9 +187,17 @@ def escalation_execute_step(*, escalation_id: int, token: str | None = None) -> 
             return False
         if escalation.next_escalation_at is None or escalation.next_escalation_at > now:
             return False
-        incident = Incident.objects.select_related("team", "severity").get(
-            pk=escalation.incident_id
+        # The incident is locked too, skipping it if a status change holds it: that change
+        # locks incident then escalation, so waiting here could deadlock. If the incident
+        # is still triggered afterwards, the sweep runs the step.
+        incident = (
+            Incident.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("team", "severity")
+            .filter(pk=escalation.incident_id)
+            .first()
         )
+        if incident is None:
+            return False
         _execute_step(escalation, incident, now)
         return True
 
@@ -205,8 +213,12 @@ def escalation_run_due(*, batch_size: int | None = None, limit: int | None = Non
         take = batch_size if limit is None else min(batch_size, limit - done)
         with transaction.atomic():
             now = timezone.now()
+            # Escalation and incident rows are both taken with SKIP LOCKED (see
+            # escalation_execute_step): a step whose incident is changing status is skipped.
             rows = list(
-                IncidentEscalation.objects.select_for_update(skip_locked=True, of=("self",))
+                IncidentEscalation.objects.select_for_update(
+                    skip_locked=True, of=("self", "incident")
+                )
                 .filter(state=EscalationState.ACTIVE, next_escalation_at__lte=now)
                 .select_related("incident__team", "incident__severity")
                 .order_by("next_escalation_at")[:take]
@@ -610,7 +622,7 @@ def pages_deliver(*, contact_method_id: int) -> int:
             return 0
         now = timezone.now()
         queued = list(
-            Page.objects.select_for_update()
+            Page.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(contact_method=method, status=PageStatus.QUEUED, not_before__lte=now)
             .select_related("incident__team", "incident__severity")
             .order_by("created_at", "pk")

@@ -508,3 +508,12 @@ def oncall_preference_set(
     preference.notify_at_shift_end = notify_at_shift_end
     attribute_history(preference, actor).save()
     return preference
+
+
+@transaction.atomic
+def oncall_preference_rotate_ical_token(*, actor: AbstractBaseUser) -> OnCallPreference:
+    """Revoke the user's "my shifts" iCal URL and issue a new one."""
+    preference, _ = OnCallPreference.objects.select_for_update().get_or_create(user=actor)
+    preference.ical_token = new_feed_token()
+    attribute_history(preference, actor).save(update_fields=["ical_token"])
+    return preference

@@ -367,3 +367,14 @@ class OnCallPreferenceView(APIView):
         data = _validated(s.PreferenceInputSerializer, request)
         preference = services_oncall.oncall_preference_set(actor=request.user, **data)
         return Response(self._body(preference))
+
+
+class OnCallPreferenceRotateView(OnCallPreferenceView):
+    """POST /users/me/oncall-preferences/rotate-ical-url/: revoke the "my shifts" feed URL."""
+
+    http_method_names = ["post", "options"]
+
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        preference = services_oncall.oncall_preference_rotate_ical_token(actor=request.user)
+        return Response(self._body(preference))

@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 from oncall.api.oncall_views import (
     ContactMethodViewSet,
     EscalationPolicyViewSet,
+    OnCallPreferenceRotateView,
     OnCallPreferenceView,
     ScheduleViewSet,
     TeamEscalationPolicyView,
@@ -27,5 +28,10 @@ urlpatterns = [
         "users/me/oncall-preferences/",
         OnCallPreferenceView.as_view(),
         name="oncall-preferences",
+    ),
+    path(
+        "users/me/oncall-preferences/rotate-ical-url/",
+        OnCallPreferenceRotateView.as_view(),
+        name="oncall-preferences-rotate-ical-url",
     ),
 ]

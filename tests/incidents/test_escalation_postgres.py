@@ -11,7 +11,7 @@ from django.db import connection, transaction
 
 from config.celery import app
 from incidents import escalation
-from incidents.models import IncidentEscalation, Page, PageStatus, Severity
+from incidents.models import Incident, IncidentEscalation, Page, PageStatus, Severity
 from oncall.models import ContactMethod
 from tests.incidents.factories import IncidentFactory
 from tests.oncall.factories import TeamFactory, make_policy, member_of
@@ -163,3 +163,40 @@ def test_a_step_locked_by_another_worker_is_skipped_not_doubled(lossy_broker, se
         )
         assert escalation.escalation_run_due() == 0
     assert list(Page.objects.order_by("level").values_list("level", flat=True)) == [1, 2]
+
+
+def test_sweep_skips_an_incident_whose_status_is_changing_without_deadlock(
+    lossy_broker, setup_team
+):
+    from incidents import services
+
+    with time_machine.travel(T0, tick=False) as clock:
+        incident = IncidentFactory(team=setup_team, severity="SEV1")
+        alice = Page.objects.get().user
+        clock.shift(timedelta(minutes=5))
+        locked = threading.Event()
+        release = threading.Event()
+
+        def acknowledge_slowly():
+            # What incident_transition does: lock the incident, then (in the receiver) the
+            # escalation row. The sweep must neither wait on it nor deadlock with it.
+            with transaction.atomic():
+                Incident.objects.select_for_update().get(pk=incident.pk)
+                locked.set()
+                release.wait(timeout=30)
+                services.incident_acknowledge(incident=incident.pk, actor=alice)
+
+        worker = threading.Thread(target=lambda: (acknowledge_slowly(), connection.close()))
+        worker.start()
+        assert locked.wait(timeout=30)
+        assert escalation.escalation_run_due() == 0
+        state = IncidentEscalation.objects.get(incident=incident)
+        assert (
+            escalation.escalation_execute_step(escalation_id=state.pk, token=state.token) is False
+        )
+        release.set()
+        worker.join(timeout=30)
+        assert escalation.escalation_run_due() == 0
+    incident.refresh_from_db()
+    assert incident.status == "acknowledged"
+    assert list(Page.objects.values_list("level", flat=True)) == [1]

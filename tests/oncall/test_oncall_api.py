@@ -265,6 +265,15 @@ def test_my_shifts_feed(api, client, team, member, alice, bob):
         response = client.get(url.split("localhost:8000", 1)[1])
     events = Calendar.from_ical(response.content).walk("VEVENT")
     assert events and all("alice" in str(e["SUMMARY"]) for e in events)
+    rotated = api.post("/api/v1/users/me/oncall-preferences/rotate-ical-url/").json()["ical_url"]
+    assert rotated != url
+    assert client.get(url.split("localhost:8000", 1)[1]).status_code == 404
+    prefs = api.put(
+        "/api/v1/users/me/oncall-preferences/",
+        {"notify_hours_before_shift": 49, "notify_at_shift_end": True},
+        format="json",
+    )
+    assert prefs.status_code == 400
 
 
 def test_schedule_list_query_count_does_not_grow(
