@@ -15,3 +15,17 @@ ACK_LINK_MAX_AGE_SECONDS = env_int("ACK_LINK_MAX_AGE_SECONDS", 24 * 3600)
 SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN")
 SLACK_API_BASE_URL = env_str("SLACK_API_BASE_URL", "https://slack.com/api/")
 PAGERDUTY_EVENTS_URL = env_str("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com")
+
+# OpenAPI enum names for choice sets whose field names collide with the foundation's
+# ("kind": timeline events vs contact methods, "status": incidents vs pages). Added to the
+# shared dict so that other topics can add their own entries the same way.
+from config.settings_api import SPECTACULAR_SETTINGS  # noqa: E402
+
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "ContactKindEnum": "oncall.models.contact.ContactKind",
+        "PageStatusEnum": "incidents.models.escalation.PageStatus",
+        "IncidentStatusEnum": "incidents.models.core.IncidentStatus",
+        "TimelineEventKindEnum": "incidents.models.core.TimelineEventKind",
+    }
+)
