@@ -36,7 +36,7 @@ def acknowledge_link(request: HttpRequest, token: str) -> HttpResponse:
         return render(
             request, "incidents/ack.html", {"error": "This link is not valid."}, status=404
         )
-    context = {"incident": incident, "user": user}
+    context = {"incident": incident, "paged_user": user}
     if request.method == "POST":
         if incident.status != IncidentStatus.TRIGGERED:
             context["done"] = f"Already {incident.status}."

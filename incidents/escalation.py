@@ -95,7 +95,7 @@ def escalation_start(*, incident: Incident, actor: AbstractBaseUser | None = Non
     policy = escalation_policy_for(incident=incident)
     if policy is None and not IncidentEscalation.objects.filter(incident=incident).exists():
         # Paging is opt-in per team: a team without a policy has not set up on-call yet.
-        logger.info("Incident %s: no escalation policy, nobody paged", incident.pk)
+        logger.debug("Incident %s: no escalation policy, nobody paged", incident.pk)
         return
     snapshot = policy_snapshot(policy) if policy is not None else {}
     escalation = IncidentEscalation.objects.select_for_update().filter(incident=incident).first()

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.text import slugify
 from icalendar import Calendar, Event
 
 from oncall.rotation import Shift
@@ -26,7 +27,9 @@ def shifts_calendar(
     for schedule_name, shift in shifts:
         username = usernames.get(shift.user, f"user {shift.user}")
         event = Event()
-        event.add("uid", f"{schedule_name}-{shift.user}-{shift.start:%Y%m%dT%H%M%SZ}@tocsin")
+        event.add(
+            "uid", f"{slugify(schedule_name)}-{shift.user}-{shift.start:%Y%m%dT%H%M%SZ}@tocsin"
+        )
         event.add("dtstamp", now)
         event.add("dtstart", shift.start)
         event.add("dtend", shift.end)
