@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -547,13 +547,18 @@ def contact_methods_for_paging(*, user: AbstractBaseUser) -> list[ContactMethod]
         return methods
     if ContactMethod.objects.filter(user=user).exists() or not getattr(user, "email", ""):
         return []
-    method = ContactMethod.objects.create(
-        user=user,
-        kind=ContactKind.EMAIL,
-        label="Account email",
-        address=user.email,
-        min_interval_seconds=settings.PAGING_DEFAULT_MIN_INTERVAL.get("email", 0),
-    )
+    try:
+        with transaction.atomic():
+            method = ContactMethod.objects.create(
+                user=user,
+                kind=ContactKind.EMAIL,
+                label="Account email",
+                address=user.email,
+                account_default=True,
+                min_interval_seconds=settings.PAGING_DEFAULT_MIN_INTERVAL.get("email", 0),
+            )
+    except IntegrityError:  # created by a concurrent sweep, which has committed by now
+        method = ContactMethod.objects.get(user=user, account_default=True)
     return [method]
 
 

@@ -33,12 +33,22 @@ class ContactMethod(models.Model):
     last_sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_failed_at = models.DateTimeField(null=True, blank=True)
+    # Created by the engine from the account's email for a user with no contact method.
+    account_default = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords(excluded_fields=["last_sent_at", "last_error", "last_failed_at"])
 
     class Meta:
         ordering = ["user", "id"]
+        constraints = [
+            # Two sweeps paging the same new user at once must not create two defaults.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(account_default=True),
+                name="one_account_default_contact_per_user",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display().split(' (')[0]}: {self.label or self.address}"

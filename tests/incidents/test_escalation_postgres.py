@@ -200,3 +200,27 @@ def test_sweep_skips_an_incident_whose_status_is_changing_without_deadlock(
     incident.refresh_from_db()
     assert incident.status == "acknowledged"
     assert list(Page.objects.values_list("level", flat=True)) == [1]
+
+
+def test_concurrent_sweeps_create_one_default_contact_method(lossy_broker, setup_team):
+    newcomer = member_of(setup_team, "newcomer")
+    make_policy(setup_team, [(5, [newcomer])], name="Newcomer first")
+    with time_machine.travel(T0, tick=False):
+        with transaction.atomic():
+            # Declared in one transaction with the first steps left due for the sweeps.
+            incidents = [IncidentFactory(team=setup_team, severity="SEV1") for _ in range(6)]
+            IncidentEscalation.objects.filter(incident__in=incidents).update(
+                rule_index=0, loop=0, state="active", next_escalation_at=T0
+            )
+            Page.objects.filter(incident__in=incidents).delete()
+            ContactMethod.objects.filter(user=newcomer).delete()
+
+        def sweep():
+            escalation.escalation_run_due(batch_size=1)
+
+        run_in_threads(sweep, sweep)
+    assert ContactMethod.objects.filter(user=newcomer).count() == 1
+    for incident in incidents:
+        assert list(
+            Page.objects.filter(incident=incident).values_list("user__username", flat=True)
+        ) == ["newcomer"]
