@@ -403,12 +403,17 @@ class _StepBatch:
             if schedule is None:
                 result = ([], f"schedule {target_id} no longer exists")
             else:
-                oncall = schedule_oncall_user_id(schedule=schedule, at=self.now)
-                result = (
-                    ([], f"nobody is on call on schedule {schedule.name}")
-                    if oncall is None
-                    else ([oncall], None)
-                )
+                try:
+                    oncall = schedule_oncall_user_id(schedule=schedule, at=self.now)
+                except ValueError as exc:  # a broken schedule must not block paging
+                    logger.warning("Schedule %s cannot be computed: %s", schedule.pk, exc)
+                    result = ([], f"schedule {schedule.name} cannot be computed ({exc})")
+                else:
+                    result = (
+                        ([], f"nobody is on call on schedule {schedule.name}")
+                        if oncall is None
+                        else ([oncall], None)
+                    )
         elif kind == TargetType.TEAM:
             members = list(
                 User.objects.filter(team_memberships__team_id=target_id, is_active=True).order_by(

@@ -306,3 +306,24 @@ def test_contact_method_with_no_address_records_a_failed_page(clock, committing,
 def test_ack_token_round_trip(team, people, incident):
     token = escalation.ack_token(incident_id=incident.pk, user_id=people["alice"].pk)
     assert escalation.ack_token_read(token) == (incident.pk, people["alice"].pk)
+
+
+def test_broken_schedule_falls_through_to_managers(clock, committing, team, people):
+    broken = make_schedule(
+        team,
+        [
+            {
+                "users": [people["alice"]],
+                "rotation": "custom",
+                "shift_length_hours": None,  # invalid: only possible by editing rows directly
+                "handoff_time": time(9),
+                "start": date(2026, 3, 2),
+            }
+        ],
+        name="Broken",
+    )
+    make_policy(team, [(5, [broken])])
+    incident = declare(committing, team)
+    assert paged(incident) == [("priya", 1, 0)]
+    event = incident.timeline.get(kind="escalation", data__event="empty_rule")
+    assert "cannot be computed" in event.message
