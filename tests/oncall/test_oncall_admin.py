@@ -117,6 +117,18 @@ def test_staff_builds_schedule_and_policy_in_admin_and_a_sev1_pages_on_time(
     assert [r.targets.count() for r in policy.rules.order_by("position")] == [1, 1, 2]
     team.escalation_policy = policy
     team.save()
+    for url in (
+        f"/admin/oncall/schedule/{schedule.pk}/change/",
+        f"/admin/oncall/escalationpolicy/{policy.pk}/change/",
+        f"/admin/oncall/schedule/{schedule.pk}/history/",
+        "/admin/oncall/contactmethod/",
+        "/admin/incidents/page/",
+        "/admin/incidents/incidentescalation/",
+        "/admin/oncall/handoff/",
+    ):
+        assert client.get(url).status_code == 200, url
+    change = client.get(f"/admin/oncall/schedule/{schedule.pk}/change/").content.decode()
+    assert 'value="alice, bob"' in change
 
     with time_machine.travel(T0, tick=False) as clock:
         with committing():
