@@ -1,6 +1,7 @@
 """Schedule rows through the pure rotation module (DST, layering, overrides), handoff records
 that survive later edits, and shift notifications."""
 
+import os
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -132,3 +133,17 @@ def test_shift_notifications_before_start_and_at_end_are_sent_once(team, alice, 
         handoffs_record()
         handoffs_record()
     assert len(mail.outbox) == 2 and "has ended" in mail.outbox[1].subject
+
+
+def test_seed_oncall_demo_is_idempotent(team, manager, alice, bob):
+    from django.core.management import call_command
+
+    from oncall.models import EscalationPolicy, Schedule
+
+    call_command("seed_oncall_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("seed_oncall_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    team.refresh_from_db()
+    assert Schedule.objects.filter(team=team).count() == 1
+    policy = EscalationPolicy.objects.get(team=team)
+    assert team.escalation_policy == policy
+    assert policy.rules.count() == 3
