@@ -33,3 +33,5 @@ beat(
     "postmortems.tasks.remind_overdue_action_items",
     timedelta(hours=1),
 )
+beat("run-due-escalations", "incidents.run_due_escalations", timedelta(seconds=15))
+beat("record-handoffs", "oncall.record_handoffs", timedelta(minutes=1))

@@ -189,3 +189,4 @@ MIDDLEWARE.insert(  # after AuthenticationMiddleware: every page requires login 
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "config.middleware.LoginRequiredMiddleware",
 )
+from config.settings_paging import *  # noqa: E402, F403

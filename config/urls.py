@@ -2,7 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from incidents.ack_views import acknowledge_link
 from incidents.web.prometheus import prometheus_metrics
+from oncall.feeds import schedule_feed, user_feed
 
 api_v1 = [
     path("", include("oncall.api.urls")),
@@ -16,6 +18,9 @@ urlpatterns = [
     path("", include("incidents.web.urls")),
     path("metrics", prometheus_metrics, name="prometheus-metrics"),
     path("admin/", admin.site.urls),
+    path("ack/<str:token>/", acknowledge_link, name="incident-ack-link"),
+    path("ical/schedules/<str:token>.ics", schedule_feed, name="schedule-ical-feed"),
+    path("ical/users/<str:token>.ics", user_feed, name="user-ical-feed"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include(api_v1)),
     path("status/", include("incidents.urls_status")),

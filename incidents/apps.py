@@ -9,6 +9,7 @@ class IncidentsConfig(AppConfig):
         # module autodiscovery (which only imports incidents.tasks) would not find.
         from incidents import (  # noqa: F401
             admin_communication,
+            receivers,
             receivers_communication,
             tasks_communication,
         )

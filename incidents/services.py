@@ -493,6 +493,12 @@ def service_create(
 def service_update(*, actor: AuthUser, service: Service, **fields: Any) -> Service:
     locked = Service.objects.select_for_update().get(pk=service.pk)
     _check_member(actor, locked.team)
+    policy = fields.get("escalation_policy")
+    if policy is not None and policy.team_id != locked.team_id:
+        raise InvalidInput(
+            "The escalation policy must belong to the service's team.",
+            errors={"escalation_policy": ["Not a policy of this service's team."]},
+        )
     changed = [name for name, value in fields.items() if getattr(locked, name) != value]
     for name in changed:
         setattr(locked, name, fields[name])

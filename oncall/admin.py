@@ -34,3 +34,6 @@ class IdpGroupMappingAdmin(SimpleHistoryAdmin):
     list_filter = ["role", "team"]
     search_fields = ["group", "team__name"]
     autocomplete_fields = ["team"]
+
+
+from oncall import admin_oncall  # noqa: E402, F401 - schedules, policies, contact methods

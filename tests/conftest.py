@@ -97,3 +97,21 @@ def incident(team, member):
 @pytest.fixture
 def is_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def eager_celery():
+    """Celery tasks run inline (ETAs ignored: the engine must cope with early tasks)."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def committing(django_capture_on_commit_callbacks, eager_celery):
+    """``with committing(): ...`` runs on_commit callbacks (deliveries, next-step tasks) as a
+    real commit would, with eager Celery."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

@@ -113,7 +113,7 @@ class SeverityOutputSerializer(serializers.ModelSerializer):
 class ServiceOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Service
-        fields = ["id", "team", "name", "slug", "description", "public"]
+        fields = ["id", "team", "name", "slug", "description", "public", "escalation_policy"]
 
 
 class ServiceRefSerializer(serializers.ModelSerializer):
@@ -198,10 +198,22 @@ class ServiceInputSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+def _policies_of(user):
+    from oncall.selectors_oncall import escalation_policy_list
+
+    return escalation_policy_list(user=user)
+
+
 class ServiceUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     public = serializers.BooleanField(required=False, help_text="Shown on the status page.")
+    escalation_policy = TeamScopedPrimaryKeyField(
+        model_name="escalation policy",
+        queryset_for_user=_policies_of,
+        required=False,
+        allow_null=True,
+    )
 
 
 class IncidentCreateInputSerializer(serializers.Serializer):

@@ -57,7 +57,7 @@ class ServiceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=ServiceUpdateInputSerializer, responses={200: ServiceOutputSerializer})
     def partial_update(self, request: Request, pk: str) -> Response:
         service = selectors.service_get(user=request.user, service_id=pk)
-        data = ServiceUpdateInputSerializer(data=request.data)
+        data = ServiceUpdateInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         service = services.service_update(
             actor=request.user, service=service, **data.validated_data

@@ -28,13 +28,18 @@ from incidents.models.core import (
     TimelineEvent,
     TimelineEventKind,
 )
+from incidents.models.escalation import EscalationState, IncidentEscalation, Page, PageStatus
 
 __all__ = [
     "OPEN_STATUSES",
     "STATUS_ORDER",
+    "EscalationState",
     "IdempotencyRecord",
     "Incident",
+    "IncidentEscalation",
     "IncidentStatus",
+    "Page",
+    "PageStatus",
     "Resolution",
     "Service",
     "Severity",

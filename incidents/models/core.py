@@ -44,6 +44,14 @@ class Service(models.Model):
     # Shown on the public status page (with its state, never its team or people).
     public = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Overrides the team's default escalation policy for this service's incidents.
+    escalation_policy = models.ForeignKey(
+        "oncall.EscalationPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="services",
+    )
 
     history = HistoricalRecords()
 
@@ -172,6 +180,8 @@ class TimelineEventKind(models.TextChoices):
     UPDATED = "updated", "Fields changed"
     SEVERITY_CHANGED = "severity_changed", "Severity changed"
     ROLE_ASSIGNED = "role_assigned", "Role assigned"
+    ESCALATION = "escalation", "Escalation"
+    PAGED = "paged", "Paged"
 
 
 class TimelineEvent(models.Model):

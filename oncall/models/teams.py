@@ -21,6 +21,14 @@ class Team(models.Model):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="TeamMembership", related_name="teams"
     )
+    # The default policy for the team's incidents (a service may name its own).
+    escalation_policy = models.ForeignKey(
+        "oncall.EscalationPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="default_for_teams",
+    )
 
     history = HistoricalRecords()
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("oncall", "0001_initial"),
+        ("oncall", "0002_escalationpolicy_historicalteam_escalation_policy_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0002_seed_severities"),
+        ("incidents", "0003_historicalservice_escalation_policy_and_more"),
         ("oncall", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

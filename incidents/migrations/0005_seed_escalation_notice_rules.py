@@ -34,5 +34,5 @@ def unseed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("incidents", "0003_communication")]
+    dependencies = [("incidents", "0004_communication")]
     operations = [migrations.RunPython(seed, unseed)]

@@ -1,0 +1,31 @@
+"""Paging: escalation sweep, delivery retries, throttles, outside channels."""
+
+from config.env import env_int, env_str
+
+# How many due escalation steps one sweep transaction takes at a time.
+ESCALATION_SWEEP_BATCH = env_int("ESCALATION_SWEEP_BATCH", 200)
+# Delivery: attempts before a page is marked failed, and the first retry delay (doubles).
+PAGING_MAX_ATTEMPTS = env_int("PAGING_MAX_ATTEMPTS", 5)
+PAGING_RETRY_BASE_SECONDS = env_int("PAGING_RETRY_BASE_SECONDS", 30)
+PAGING_HTTP_TIMEOUT_SECONDS = env_int("PAGING_HTTP_TIMEOUT_SECONDS", 10)
+# Default throttle per new contact method kind (seconds between two messages).
+PAGING_DEFAULT_MIN_INTERVAL = {"email": 60, "slack": 30, "webhook": 0, "pagerduty": 0}
+# One-click acknowledge links expire after this many seconds.
+ACK_LINK_MAX_AGE_SECONDS = env_int("ACK_LINK_MAX_AGE_SECONDS", 24 * 3600)
+SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN")
+SLACK_API_BASE_URL = env_str("SLACK_API_BASE_URL", "https://slack.com/api/")
+PAGERDUTY_EVENTS_URL = env_str("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com")
+
+# OpenAPI enum names for choice sets whose field names collide with the foundation's
+# ("kind": timeline events vs contact methods, "status": incidents vs pages). Added to the
+# shared dict so that other topics can add their own entries the same way.
+from config.settings_api import SPECTACULAR_SETTINGS  # noqa: E402
+
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "ContactKindEnum": "oncall.models.contact.ContactKind",
+        "PageStatusEnum": "incidents.models.escalation.PageStatus",
+        "IncidentStatusEnum": "incidents.models.core.IncidentStatus",
+        "TimelineEventKindEnum": "incidents.models.core.TimelineEventKind",
+    }
+)

@@ -1,0 +1,302 @@
+"""Admin for schedules, escalation policies and contact methods.
+
+Each schedule is edited on one page (layers with their users in order, overrides), and each
+policy on one page (rules with their targets). Validation is the same as the API's:
+``oncall.services_oncall.layers_clean`` / ``rules_clean``.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from simple_history.admin import SimpleHistoryAdmin
+
+from config.errors import InvalidInput
+from oncall.models import (
+    ContactMethod,
+    EscalationPolicy,
+    EscalationRule,
+    EscalationTarget,
+    Handoff,
+    OnCallPreference,
+    Schedule,
+    ScheduleLayer,
+    ScheduleLayerMember,
+    ScheduleOverride,
+    TargetType,
+    TeamMembership,
+)
+from oncall.schedules import restrictions_problems
+from oncall.services_oncall import time_zone_problems
+
+User = get_user_model()
+
+
+def _errors_text(exc: InvalidInput) -> list[str]:
+    return [f"{key}: {message}" for key, messages in exc.errors.items() for message in messages]
+
+
+# --- schedules ----------------------------------------------------------------------------
+
+
+class ScheduleForm(forms.ModelForm):
+    class Meta:
+        model = Schedule
+        fields = ["team", "name", "description", "time_zone", "ical_token"]
+
+    def clean_time_zone(self):
+        value = self.cleaned_data["time_zone"]
+        problems = time_zone_problems(value)
+        if problems:
+            raise ValidationError(problems)
+        return value
+
+
+class LayerForm(forms.ModelForm):
+    users_in_order = forms.CharField(
+        label="Users in order",
+        help_text="Usernames separated by commas, in rotation order (repeats allowed).",
+        widget=forms.TextInput(attrs={"size": 40}),
+    )
+
+    class Meta:
+        model = ScheduleLayer
+        fields = [
+            "position",
+            "name",
+            "users_in_order",
+            "rotation",
+            "shift_length_hours",
+            "handoff_time",
+            "start",
+            "restrictions",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["users_in_order"].initial = ", ".join(
+                m.user.get_username()
+                for m in self.instance.members.select_related("user").order_by("position", "pk")
+            )
+
+    def clean_users_in_order(self):
+        names = [n.strip() for n in self.cleaned_data["users_in_order"].split(",") if n.strip()]
+        if not names:
+            raise ValidationError("A layer needs at least one user.")
+        users = {u.get_username(): u for u in User.objects.filter(username__in=names)}
+        unknown = [n for n in names if n not in users]
+        if unknown:
+            raise ValidationError(f"Unknown users: {', '.join(unknown)}.")
+        return [users[n] for n in names]
+
+    def clean_restrictions(self):
+        value = self.cleaned_data.get("restrictions") or []
+        problems = restrictions_problems(value)
+        if problems:
+            raise ValidationError(problems)
+        return value
+
+    def clean(self):
+        data = super().clean()
+        if data.get("rotation") == "custom" and not data.get("shift_length_hours"):
+            self.add_error("shift_length_hours", "A custom rotation needs a shift length.")
+        return data
+
+
+class LayerFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        team_id = self.instance.team_id
+        members = set(
+            TeamMembership.objects.filter(team_id=team_id, user__is_active=True).values_list(
+                "user_id", flat=True
+            )
+        )
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE"):
+                continue
+            users = form.cleaned_data.get("users_in_order") or []
+            outsiders = [u.get_username() for u in users if u.pk not in members]
+            if outsiders:
+                form.add_error(
+                    "users_in_order", f"Not active members of the team: {', '.join(outsiders)}."
+                )
+
+
+class ScheduleLayerInline(admin.StackedInline):
+    model = ScheduleLayer
+    form = LayerForm
+    formset = LayerFormSet
+    extra = 0
+    ordering = ["position", "id"]
+
+
+class ScheduleOverrideInline(admin.TabularInline):
+    model = ScheduleOverride
+    extra = 0
+    autocomplete_fields = ["user"]
+    ordering = ["start"]
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(SimpleHistoryAdmin):
+    form = ScheduleForm
+    list_display = ["name", "team", "time_zone", "created_at"]
+    list_filter = ["team"]
+    search_fields = ["name", "team__name"]
+    inlines = [ScheduleLayerInline, ScheduleOverrideInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        for formset in formsets:
+            if not isinstance(formset, LayerFormSet):
+                continue
+            for layer_form in formset.forms:
+                data = getattr(layer_form, "cleaned_data", None)
+                if not data or data.get("DELETE") or not layer_form.instance.pk:
+                    continue
+                _sync_members(layer_form.instance, data["users_in_order"])
+
+
+def _sync_members(layer: ScheduleLayer, users: list) -> None:
+    current = list(layer.members.order_by("position", "pk"))
+    if [m.user_id for m in current] == [u.pk for u in users]:
+        return
+    for member in current:
+        member.delete()
+    for position, user in enumerate(users):
+        ScheduleLayerMember.objects.create(layer=layer, user=user, position=position)
+
+
+# --- escalation policies --------------------------------------------------------------------
+
+
+class RuleForm(forms.ModelForm):
+    target_users = forms.ModelMultipleChoiceField(
+        queryset=User.objects.filter(is_active=True).order_by("username"), required=False
+    )
+    target_schedules = forms.ModelMultipleChoiceField(
+        queryset=Schedule.objects.order_by("name"), required=False
+    )
+    target_whole_team = forms.BooleanField(required=False, label="Whole team")
+
+    class Meta:
+        model = EscalationRule
+        fields = ["position", "delay_minutes"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            targets = list(self.instance.targets.all())
+            self.fields["target_users"].initial = [t.user_id for t in targets if t.user_id]
+            self.fields["target_schedules"].initial = [
+                t.schedule_id for t in targets if t.schedule_id
+            ]
+            self.fields["target_whole_team"].initial = any(t.team_id for t in targets)
+
+    def clean_delay_minutes(self):
+        value = self.cleaned_data["delay_minutes"]
+        if value is None or value < 1:
+            raise ValidationError("The delay must be at least 1 minute.")
+        return value
+
+
+class RuleFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        team_id = self.instance.team_id
+        members = set(
+            TeamMembership.objects.filter(team_id=team_id, user__is_active=True).values_list(
+                "user_id", flat=True
+            )
+        )
+        live = 0
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE"):
+                continue
+            live += 1
+            users, schedules = data.get("target_users") or [], data.get("target_schedules") or []
+            if not users and not schedules and not data.get("target_whole_team"):
+                form.add_error(None, "A rule needs at least one target.")
+            outsiders = [u.get_username() for u in users if u.pk not in members]
+            if outsiders:
+                form.add_error("target_users", f"Not members of the team: {', '.join(outsiders)}.")
+            foreign = [s.name for s in schedules if s.team_id != team_id]
+            if foreign:
+                form.add_error("target_schedules", f"Other teams' schedules: {', '.join(foreign)}.")
+        if live == 0:
+            raise ValidationError("A policy needs at least one rule.")
+
+
+class EscalationRuleInline(admin.TabularInline):
+    model = EscalationRule
+    form = RuleForm
+    formset = RuleFormSet
+    extra = 0
+    ordering = ["position", "id"]
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "team", "repeat", "created_at"]
+    list_filter = ["team"]
+    search_fields = ["name", "team__name"]
+    inlines = [EscalationRuleInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        for formset in formsets:
+            if not isinstance(formset, RuleFormSet):
+                continue
+            for rule_form in formset.forms:
+                data = getattr(rule_form, "cleaned_data", None)
+                if not data or data.get("DELETE") or not rule_form.instance.pk:
+                    continue
+                _sync_targets(rule_form.instance, form.instance.team_id, data)
+
+
+def _sync_targets(rule: EscalationRule, team_id: int, data: dict) -> None:
+    wanted = [("user", u.pk) for u in data.get("target_users") or []]
+    wanted += [("schedule", s.pk) for s in data.get("target_schedules") or []]
+    if data.get("target_whole_team"):
+        wanted.append(("team", team_id))
+    current = {(t.type, t.target_id): t for t in rule.targets.all()}
+    for key, target in current.items():
+        if key not in wanted:
+            target.delete()
+    for kind, target_id in wanted:
+        if (kind, target_id) in current:
+            continue
+        field = {"user": "user_id", "schedule": "schedule_id", "team": "team_id"}[kind]
+        EscalationTarget.objects.create(rule=rule, type=TargetType(kind), **{field: target_id})
+
+
+@admin.register(ContactMethod)
+class ContactMethodAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "kind", "label", "address", "enabled", "last_sent_at", "last_failed_at"]
+    list_filter = ["kind", "enabled"]
+    search_fields = ["user__username", "address", "label"]
+    autocomplete_fields = ["user"]
+    readonly_fields = ["last_sent_at", "last_error", "last_failed_at"]
+
+
+@admin.register(OnCallPreference)
+class OnCallPreferenceAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "notify_hours_before_shift", "notify_at_shift_end"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Handoff)
+class HandoffAdmin(admin.ModelAdmin):
+    list_display = ["schedule", "user", "start", "end", "recorded_at"]
+    list_filter = ["schedule__team", "schedule"]
+    date_hierarchy = "start"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
