@@ -17,3 +17,8 @@ app.conf.beat_schedule: dict[str, dict] = {}
 
 def beat(name: str, task: str, every: timedelta) -> None:
     app.conf.beat_schedule[name] = {"task": task, "schedule": every}
+
+
+# Alert ingestion and PagerDuty mirroring (incidents/tasks.py).
+beat("pagerduty-mirror-sweep", "incidents.tasks.pagerduty_mirror_sweep", timedelta(minutes=1))
+beat("alert-housekeeping", "incidents.tasks.alert_housekeeping", timedelta(hours=1))

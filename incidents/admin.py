@@ -144,3 +144,6 @@ class TimelineEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+from incidents import admin_alerts  # noqa: E402, F401 - registers the alert ingestion admin

@@ -1,10 +1,27 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from incidents.api.alerts import AlertViewSet, IntegrationViewSet
+from incidents.api.ingest import AlertmanagerWebhookView, GenericWebhookView
 from incidents.api.views import IncidentViewSet, ServiceViewSet, SeverityViewSet
 
 router = SimpleRouter()
 router.register("severities", SeverityViewSet, basename="severity")
 router.register("services", ServiceViewSet, basename="service")
 router.register("incidents", IncidentViewSet, basename="incident")
+router.register("integrations", IntegrationViewSet, basename="integration")
+router.register("alerts", AlertViewSet, basename="alert")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path(
+        "integrations/<str:routing_key>/alertmanager/",
+        AlertmanagerWebhookView.as_view(),
+        name="integration-alertmanager",
+    ),
+    path(
+        "integrations/<str:routing_key>/webhook/",
+        GenericWebhookView.as_view(),
+        name="integration-webhook",
+    ),
+    *router.urls,
+]

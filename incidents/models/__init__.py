@@ -1,5 +1,16 @@
 """Incident models, one module per concern; import them from ``incidents.models``."""
 
+from incidents.models.alerts import (
+    Alert,
+    AlertEvent,
+    AlertStatus,
+    IngestRateWindow,
+    Integration,
+    IntegrationKind,
+    MirrorDelivery,
+    MirrorDeliveryStatus,
+    PagerDutyMirror,
+)
 from incidents.models.core import (
     OPEN_STATUSES,
     STATUS_ORDER,
@@ -16,9 +27,18 @@ from incidents.models.core import (
 __all__ = [
     "OPEN_STATUSES",
     "STATUS_ORDER",
+    "Alert",
+    "AlertEvent",
+    "AlertStatus",
     "IdempotencyRecord",
     "Incident",
     "IncidentStatus",
+    "IngestRateWindow",
+    "Integration",
+    "IntegrationKind",
+    "MirrorDelivery",
+    "MirrorDeliveryStatus",
+    "PagerDutyMirror",
     "Resolution",
     "Service",
     "Severity",

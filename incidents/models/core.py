@@ -170,6 +170,8 @@ class TimelineEventKind(models.TextChoices):
     UPDATED = "updated", "Fields changed"
     SEVERITY_CHANGED = "severity_changed", "Severity changed"
     ROLE_ASSIGNED = "role_assigned", "Role assigned"
+    ALERT = "alert", "Alert"
+    PAGERDUTY_MIRROR = "pagerduty_mirror", "PagerDuty mirror"
 
 
 class TimelineEvent(models.Model):
