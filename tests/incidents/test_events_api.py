@@ -36,7 +36,7 @@ def trigger(key, dedup_key=None, summary="Disk full on db1", severity="critical"
 
 @pytest.mark.django_db(transaction=True)
 def test_pdpyras_session_triggers_acknowledges_and_resolves(live_server, make_integration):
-    integration, key = make_integration()
+    _, key = make_integration()
     session = pdpyras.EventsAPISession(key)
     session.url = live_server.url  # the only change a PagerDuty script needs
 
@@ -244,7 +244,7 @@ def test_unknown_routing_key_gets_a_clear_400(make_integration):
 
 
 def test_disabled_integration_key_is_unknown(make_integration):
-    integration, key = make_integration(enabled=False)
+    _, key = make_integration(enabled=False)
     assert post(trigger(key)).json()["message"] == "Unknown routing key"
 
 
