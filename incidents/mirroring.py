@@ -77,6 +77,39 @@ def pagerduty_mirror_create(
     return mirror
 
 
+@transaction.atomic
+def pagerduty_mirror_update(
+    *, actor: AbstractBaseUser | None, mirror: PagerDutyMirror, **fields: Any
+) -> PagerDutyMirror:
+    locked = PagerDutyMirror.objects.select_for_update().select_related("team").get(pk=mirror.pk)
+    if actor is not None and not team_is_manager(user=actor, team=locked.team):
+        raise AccessDenied(f"Only managers of team {locked.team.name} can configure mirroring.")
+    unknown = sorted(set(fields) - {"routing_key", "enabled"})
+    if unknown:
+        raise InvalidInput("Unknown fields.", errors={k: ["Not editable."] for k in unknown})
+    if "routing_key" in fields:
+        fields["routing_key"] = (fields["routing_key"] or "").strip()
+        if not fields["routing_key"] or len(fields["routing_key"]) > 64:
+            raise InvalidInput(
+                "A PagerDuty routing key is needed.",
+                errors={"routing_key": ["1–64 characters (the PagerDuty integration key)."]},
+            )
+    changed = [name for name, value in fields.items() if getattr(locked, name) != value]
+    for name in changed:
+        setattr(locked, name, fields[name])
+    if changed:
+        attribute_history(locked, actor).save(update_fields=changed)
+    return locked
+
+
+@transaction.atomic
+def pagerduty_mirror_delete(*, actor: AbstractBaseUser | None, mirror: PagerDutyMirror) -> None:
+    locked = PagerDutyMirror.objects.select_for_update().select_related("team").get(pk=mirror.pk)
+    if actor is not None and not team_is_manager(user=actor, team=locked.team):
+        raise AccessDenied(f"Only managers of team {locked.team.name} can configure mirroring.")
+    attribute_history(locked, actor).delete()
+
+
 def pagerduty_mirror_for(*, incident: Incident) -> PagerDutyMirror | None:
     """A mirror of one of the incident's services wins over the team-wide one."""
     return (

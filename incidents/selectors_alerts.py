@@ -5,7 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from config.errors import NotFound
-from incidents.models import Alert, Integration
+from incidents.models import Alert, Integration, PagerDutyMirror
 from incidents.selectors import User, _scope
 
 
@@ -34,3 +34,14 @@ def alert_get(*, user: User, alert_id: Any) -> Alert:
         return alert_list(user=user).get(pk=int(alert_id))
     except (Alert.DoesNotExist, TypeError, ValueError, OverflowError):
         raise NotFound("Alert not found.") from None
+
+
+def pagerduty_mirror_list(*, user: User) -> QuerySet[PagerDutyMirror]:
+    return _scope(PagerDutyMirror.objects.select_related("service"), user).order_by("team_id", "id")
+
+
+def pagerduty_mirror_get(*, user: User, mirror_id: Any) -> PagerDutyMirror:
+    try:
+        return pagerduty_mirror_list(user=user).get(pk=int(mirror_id))
+    except (PagerDutyMirror.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise NotFound("PagerDuty mirror not found.") from None

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from incidents.api.alerts import AlertViewSet, IntegrationViewSet
+from incidents.api.alerts import AlertViewSet, IntegrationViewSet, PagerDutyMirrorViewSet
 from incidents.api.ingest import AlertmanagerWebhookView, GenericWebhookView
 from incidents.api.views import IncidentViewSet, ServiceViewSet, SeverityViewSet
 
@@ -11,6 +11,7 @@ router.register("services", ServiceViewSet, basename="service")
 router.register("incidents", IncidentViewSet, basename="incident")
 router.register("integrations", IntegrationViewSet, basename="integration")
 router.register("alerts", AlertViewSet, basename="alert")
+router.register("pagerduty-mirrors", PagerDutyMirrorViewSet, basename="pagerduty-mirror")
 
 urlpatterns = [
     path(

@@ -2,10 +2,16 @@
 Celery task (with back-off, and each failure recorded on the incident's timeline), so
 pdpyras's own retry loops are turned off here."""
 
+import warnings
 from typing import Any
 
-import pdpyras
 from django.conf import settings
+
+with warnings.catch_warnings():
+    # pdpyras announces its successor package on import; the issue asks for pdpyras, and
+    # its Events API session is all we use.
+    warnings.simplefilter("ignore", UserWarning)
+    import pdpyras
 
 from incidents.integrations.events import ACKNOWLEDGE, RESOLVE, TRIGGER
 

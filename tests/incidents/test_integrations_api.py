@@ -184,3 +184,41 @@ def test_integration_list_query_count_does_not_grow(
         make_integration(name=f"n{index}")
     with django_assert_max_num_queries(baseline):
         assert client.get("/api/v1/integrations/").json()["count"] == 11
+
+
+def test_pagerduty_mirror_api(api, manager, member, outsider, team, service):
+    client = api.as_user(manager)
+    created = client.post(
+        "/api/v1/pagerduty-mirrors/", {"team": team.pk, "routing_key": "PDKEY-1234567890"}
+    )
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert "routing_key" not in body
+    assert body["routing_key_hint"] == "PDKE…"
+    duplicate = client.post("/api/v1/pagerduty-mirrors/", {"team": team.pk, "routing_key": "other"})
+    assert duplicate.status_code == 409
+    per_service = client.post(
+        "/api/v1/pagerduty-mirrors/",
+        {"team": team.pk, "service": service.pk, "routing_key": "svc"},
+    )
+    assert per_service.status_code == 201
+    assert api.as_user(member).get("/api/v1/pagerduty-mirrors/").json()["count"] == 2
+    assert (
+        api.as_user(member)
+        .patch(f"/api/v1/pagerduty-mirrors/{body['id']}/", {"enabled": False})
+        .status_code
+        == 403
+    )
+    assert api.as_user(outsider).get("/api/v1/pagerduty-mirrors/").json()["count"] == 0
+    assert (
+        api.as_user(outsider).delete(f"/api/v1/pagerduty-mirrors/{body['id']}/").status_code == 404
+    )
+    client = api.as_user(manager)
+    assert (
+        client.patch(f"/api/v1/pagerduty-mirrors/{body['id']}/", {"enabled": False}).json()[
+            "enabled"
+        ]
+        is False
+    )
+    assert client.delete(f"/api/v1/pagerduty-mirrors/{body['id']}/").status_code == 204
+    assert client.get("/api/v1/pagerduty-mirrors/").json()["count"] == 1
