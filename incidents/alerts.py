@@ -196,25 +196,25 @@ def integration_by_routing_key(routing_key: str) -> Integration | None:
 
 def ingest_rate_check(*, integration: Integration, now: datetime | None = None) -> None:
     """Count this event in the integration's current minute and raise RateLimited past
-    its limit. One upsert in its own short transaction, outside the ingest transaction,
-    so the counter row is locked only for that statement."""
+    its limit. One upsert in autocommit, outside the ingest transaction, so the counter
+    row is locked only for that statement."""
     limit = integration.rate_limit_per_minute
     if not limit:
         return
     now = now or timezone.now()
     window = now.replace(second=0, microsecond=0)
     table = connection.ops.quote_name(IngestRateWindow._meta.db_table)
-    postgres = connection.vendor == "postgresql"
-    with (
-        transaction.atomic() if postgres else contextlib.nullcontext(),
-        connection.cursor() as cursor,
-    ):
-        if postgres:
-            # A counter lost in a crash costs nothing; not waiting for its WAL flush
-            # saves a disk sync per event (the alert itself is committed durably).
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    # On PostgreSQL the statement also turns off, for its own (implicit) transaction
+    # only, the wait for the WAL flush at commit: a counter lost in a crash costs
+    # nothing, and this saves a disk sync per event (the alert is committed durably).
+    source = (
+        "SELECT %s, %s, 1 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS c"
+        if connection.vendor == "postgresql"
+        else "VALUES (%s, %s, 1)"
+    )
+    with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (integration_id, window_start, count) VALUES (%s, %s, 1) "  # noqa: S608 - table name from the model
+            f"INSERT INTO {table} (integration_id, window_start, count) {source} "
             f"ON CONFLICT (integration_id, window_start) "
             f"DO UPDATE SET count = {table}.count + 1 RETURNING count",
             [integration.pk, connection.ops.adapt_datetimefield_value(window)],
@@ -266,26 +266,42 @@ def _severity_for(integration: Integration, source_severity: str) -> Severity:
 
 
 def _bump_open_alert(integration: Integration, event: NormalizedEvent, now: datetime):
-    """One statement: count a repeat of the open alert. Returns (alert_id, incident_id)
-    or None when the key has no open alert. Raw SQL for RETURNING (PostgreSQL and
-    SQLite ≥ 3.35 both have it); Alert keeps no history, so an UPDATE is fine."""
-    table = connection.ops.quote_name(Alert._meta.db_table)
+    """Count a repeat of the open alert and store the event. Returns (alert_id,
+    incident_id), or None when the key has no open alert (nothing is written then).
+
+    This is the hot path, so it is raw SQL: on PostgreSQL one statement (a data-modifying
+    CTE: UPDATE … RETURNING feeding the event INSERT), i.e. one round trip and one
+    commit in autocommit; elsewhere UPDATE … RETURNING then the INSERT. Alert keeps no
+    history (it is written only here), so an UPDATE is fine."""
+    ops = connection.ops
+    alert_table = ops.quote_name(Alert._meta.db_table)
+    event_table = ops.quote_name(AlertEvent._meta.db_table)
     payload = Alert._meta.get_field("payload").get_db_prep_save(event.payload, connection)
+    stamp = ops.adapt_datetimefield_value(now)
+    bump = (
+        f"UPDATE {alert_table} SET count = count + 1, last_seen = %s, payload = %s, "  # noqa: S608 - table names from the models
+        f"status = %s, resolved_at = NULL "
+        f"WHERE integration_id = %s AND dedup_key = %s AND is_open "
+        f"RETURNING id, incident_id"
+    )
+    bump_params = [stamp, payload, AlertStatus.TRIGGERED, integration.pk, event.dedup_key]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET count = count + 1, last_seen = %s, payload = %s, "  # noqa: S608 - table name from the model
-            f"status = %s, resolved_at = NULL "
-            f"WHERE integration_id = %s AND dedup_key = %s AND is_open "
-            f"RETURNING id, incident_id",
-            [
-                connection.ops.adapt_datetimefield_value(now),
-                payload,
-                AlertStatus.TRIGGERED,
-                integration.pk,
-                event.dedup_key,
-            ],
-        )
-        return cursor.fetchone()
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH bumped AS ({bump}), stored AS ("  # noqa: S608 - table names from the models
+                f"INSERT INTO {event_table} "
+                f"(integration_id, alert_id, action, dedup_key, payload, received_at) "
+                f"SELECT %s, id, %s, %s, %s, %s FROM bumped) "
+                f"SELECT id, incident_id FROM bumped",
+                [*bump_params, integration.pk, event.action, event.dedup_key, payload, stamp],
+            )
+            return cursor.fetchone()
+        with transaction.atomic():
+            cursor.execute(bump, bump_params)
+            row = cursor.fetchone()
+            if row is not None:
+                _store_event(integration, event, row[0], now)
+            return row
 
 
 def _incident_summary(event: NormalizedEvent) -> str:
@@ -465,24 +481,29 @@ def _store_event(
 
 
 def alert_ingest(*, integration: Integration, event: NormalizedEvent) -> IngestResult:
-    """Store the event and apply it, in one short transaction; return when committed."""
+    """Store the event and apply it; return when committed. A repeated trigger is one
+    statement; anything else is one short transaction."""
     for _attempt in range(3):
         now = timezone.now()
+        if event.action == TRIGGER:
+            bumped = _bump_open_alert(integration, event, now)
+            if bumped is not None:
+                return IngestResult(
+                    dedup_key=event.dedup_key,
+                    alert_id=bumped[0],
+                    incident_id=bumped[1],
+                    created=False,
+                    deduplicated=True,
+                )
         try:
             with transaction.atomic():
-                created = deduplicated = False
+                created = False
                 alert_id = incident_id = None
                 if event.action == TRIGGER:
-                    bumped = _bump_open_alert(integration, event, now)
-                    if bumped is not None:
-                        alert_id, incident_id = bumped
-                        deduplicated = True
-                        _store_event(integration, event, alert_id, now)
-                    else:
-                        # Stores the event itself, before declaring the incident (which
-                        # holds the team's numbering lock until commit).
-                        alert = _open_new_alert(integration, event, now)
-                        alert_id, incident_id, created = alert.pk, alert.incident_id, True
+                    # Stores the event itself, before declaring the incident (which
+                    # holds the team's numbering lock until commit).
+                    alert = _open_new_alert(integration, event, now)
+                    alert_id, incident_id, created = alert.pk, alert.incident_id, True
                 elif event.action in (ACKNOWLEDGE, RESOLVE):
                     alert = _acknowledge_or_resolve(integration, event, now)
                     if alert is not None:
@@ -495,7 +516,7 @@ def alert_ingest(*, integration: Integration, event: NormalizedEvent) -> IngestR
                     alert_id=alert_id,
                     incident_id=incident_id,
                     created=created,
-                    deduplicated=deduplicated,
+                    deduplicated=False,
                 )
         except _Deduplicated:
             continue  # the winner has committed: the next attempt bumps its alert
