@@ -324,7 +324,9 @@ def _storm_incident(integration: Integration, severity: Severity, now: datetime)
     storm = open_storms.first()
     if storm is not None:
         return storm
-    Integration.objects.select_for_update().only("pk").get(pk=integration.pk)
+    # NO KEY: a plain FOR UPDATE would block the foreign-key checks (FOR KEY SHARE) of
+    # concurrent alert inserts, which hold the team's numbering lock: a deadlock.
+    Integration.objects.select_for_update(no_key=True).only("pk").get(pk=integration.pk)
     storm = open_storms.first()  # declared by another event while we waited for the lock
     if storm is not None:
         return storm

@@ -338,3 +338,36 @@ def test_same_event_sent_concurrently_creates_one_incident(live_server, make_int
         alert = Alert.objects.get(dedup_key=f"race-{round_}")
         assert alert.count == senders
         assert alert.events.count() == senders
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_new_alerts_during_a_storm_share_one_storm_incident(
+    live_server, make_integration
+):
+    integration, key = make_integration(rate_limit_per_minute=0, storm_threshold_per_minute=2)
+    url = f"{live_server.url}/v2/enqueue"
+    senders, per_sender = 6, 4
+    barrier = threading.Barrier(senders)
+    answers = []
+
+    def send(sender):
+        barrier.wait()
+        for index in range(per_sender):
+            body = trigger(key, dedup_key=f"host-{sender}-{index}")
+            answers.append(requests.post(url, json=body, timeout=30).status_code)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [202] * senders * per_sender
+    assert Alert.objects.count() == senders * per_sender
+    storms = Incident.objects.filter(dedup_key=f"storm:{integration.pk}")
+    assert storms.count() == 1
+    assert (
+        Alert.objects.filter(storm=True, incident=storms.get()).count()
+        == Alert.objects.filter(storm=True).count()
+    )
+    assert Alert.objects.filter(incident=None).count() == 0
