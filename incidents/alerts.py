@@ -184,11 +184,14 @@ def integration_by_routing_key(routing_key: str) -> Integration | None:
     """The enabled integration with that key (one indexed lookup on its digest)."""
     if not isinstance(routing_key, str) or not routing_key or len(routing_key) > 200:
         return None
-    return (
+    # No ordering: the default one (team name, name) would add a join and a sort to the
+    # hottest query of ingestion.
+    found = list(
         Integration.objects.filter(routing_key_hash=routing_key_hash(routing_key), enabled=True)
         .select_related("team")
-        .first()
+        .order_by()[:1]
     )
+    return found[0] if found else None
 
 
 # --- rate limit -----------------------------------------------------------------------
