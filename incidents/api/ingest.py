@@ -16,6 +16,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,6 +27,7 @@ from config.errors import DomainError, InvalidInput, NotFound, RateLimited
 from incidents.alerts import alert_ingest, ingest_rate_check, integration_by_routing_key
 from incidents.integrations import events_v2
 from incidents.integrations.alertmanager import InvalidPayload, parse_notification
+from incidents.integrations.events import nul_character_path
 from incidents.integrations.webhook import parse_webhook
 
 
@@ -42,8 +45,15 @@ def enqueue(request: HttpRequest) -> JsonResponse:
         return response
     try:
         body: Any = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return _pd_error("Event object is invalid", ["The body is not valid JSON."])
+    # Only an escaped NUL can be in valid JSON; look closer only when one is there.
+    if b"\\u0000" in request.body:
+        where = nul_character_path(body)
+        if where:
+            return _pd_error(
+                "Event object is invalid", [f"'{where}' contains a NUL character (\\u0000)."]
+            )
     try:
         routing_key = events_v2.routing_key_of(body)
         event = events_v2.parse_event(body)
@@ -80,11 +90,31 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+class _JSONParser(JSONParser):
+    """DRF's JSON parser, also refusing documents nested too deep to decode."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply.") from None
+
+
 class _KeyedIngestView(APIView):
     """Authenticated by the routing key in the URL."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    parser_classes = [_JSONParser]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        where = nul_character_path(request.data)
+        if where:
+            raise InvalidInput(
+                "NUL characters (\\u0000) cannot be stored.",
+                errors={where: ["Contains a NUL character."]},
+            )
 
     def _integration(self, routing_key: str):
         integration = integration_by_routing_key(routing_key)

@@ -42,3 +42,24 @@ def bounded_dedup_key(prefix: str, key: str) -> str:
     if len(key) <= MAX_DEDUP_KEY:
         return key
     return f"{prefix}{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def nul_character_path(value: Any, path: str = "") -> str | None:
+    """Where a NUL character sits in a decoded JSON document (key or string), if any:
+    PostgreSQL cannot store it in text or jsonb, so such events are refused as invalid."""
+    if isinstance(value, str):
+        return path or "(document)" if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return where
+            found = nul_character_path(item, where)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = nul_character_path(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None

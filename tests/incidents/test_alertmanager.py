@@ -270,3 +270,21 @@ def test_real_alertmanager_opens_deduplicates_and_resolves_an_incident(
         "the incident to resolve",
     )
     assert Incident.objects.count() == 1
+
+
+def test_nul_characters_and_deep_nesting_get_400(make_integration):
+    _, key = make_integration(kind="alertmanager")
+    client = APIClient()
+    body = notification()
+    body["alerts"][0]["annotations"]["summary"] = "bad\u0000"
+    response = client.post(url(key), body, format="json")
+    assert response.status_code == 400
+    assert "alerts[0].annotations.summary" in response.json()["errors"]
+    deep = client.post(url(key), "[" * 100_000 + "]" * 100_000, content_type="application/json")
+    assert deep.status_code == 400
+    webhook = client.post(
+        f"/api/v1/integrations/{key}/webhook/",
+        "[" * 100_000 + "]" * 100_000,
+        content_type="application/json",
+    )
+    assert webhook.status_code == 400

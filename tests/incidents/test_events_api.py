@@ -371,3 +371,23 @@ def test_concurrent_new_alerts_during_a_storm_share_one_storm_incident(
         == Alert.objects.filter(storm=True).count()
     )
     assert Alert.objects.filter(incident=None).count() == 0
+
+
+def test_nul_character_is_an_invalid_event_not_a_crash(make_integration):
+    _, key = make_integration()
+    response = post(trigger(key, dedup_key="a\u0000b"))
+    assert response.status_code == 400
+    assert response.json()["errors"] == ["'dedup_key' contains a NUL character (\\u0000)."]
+    body = trigger(key, dedup_key="k")
+    body["payload"]["custom_details"] = {"lines": ["ok", "bad\u0000"]}
+    response = post(body)
+    assert response.status_code == 400
+    assert "payload.custom_details.lines[1]" in response.json()["errors"][0]
+    # An escaped backslash followed by "u0000" is ordinary text.
+    assert post(trigger(key, dedup_key="k", summary="path C:\\u0000")).status_code == 202
+
+
+def test_json_nested_too_deeply_is_an_invalid_event():
+    response = post("[" * 100_000 + "]" * 100_000)
+    assert response.status_code == 400
+    assert response.json()["errors"] == ["The body is not valid JSON."]
