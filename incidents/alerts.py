@@ -547,4 +547,5 @@ def alert_search_filter(text: str) -> Q:
         | Q(name__icontains=text)
         | Q(dedup_key__icontains=text)
         | Q(source__icontains=text)
+        | Q(payload__icontains=text)  # the raw event, as text
     )

@@ -5,7 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from config.errors import NotFound
-from incidents.models import Alert, Integration, PagerDutyMirror
+from incidents.models import Alert, AlertEvent, Integration, PagerDutyMirror
 from incidents.selectors import User, _scope
 
 
@@ -45,3 +45,8 @@ def pagerduty_mirror_get(*, user: User, mirror_id: Any) -> PagerDutyMirror:
         return pagerduty_mirror_list(user=user).get(pk=int(mirror_id))
     except (PagerDutyMirror.DoesNotExist, TypeError, ValueError, OverflowError):
         raise NotFound("PagerDuty mirror not found.") from None
+
+
+def alert_event_list(*, alert: Alert) -> QuerySet[AlertEvent]:
+    """Every raw event received for an alert, newest first."""
+    return alert.events.order_by("-received_at", "-id")

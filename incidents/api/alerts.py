@@ -136,6 +136,14 @@ class AlertOutputSerializer(serializers.ModelSerializer):
         return obj.incident.reference if obj.incident_id else None
 
 
+class AlertEventOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    received_at = serializers.DateTimeField()
+    action = serializers.CharField()
+    dedup_key = serializers.CharField()
+    payload = serializers.JSONField()
+
+
 class AlertFilter(django_filters.FilterSet):
     integration = django_filters.NumberFilter(field_name="integration_id")
     incident = django_filters.NumberFilter(field_name="incident_id")
@@ -225,6 +233,14 @@ class AlertViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def retrieve(self, request: Request, pk: str) -> Response:
         alert = selectors.alert_get(user=request.user, alert_id=pk)
         return Response(AlertOutputSerializer(alert).data)
+
+    @extend_schema(responses={200: AlertEventOutputSerializer(many=True)})
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def events(self, request: Request, pk: str) -> Response:
+        """Every event received for this alert, as sent (newest first)."""
+        alert = selectors.alert_get(user=request.user, alert_id=pk)
+        page = self.paginate_queryset(selectors.alert_event_list(alert=alert))
+        return self.get_paginated_response(AlertEventOutputSerializer(page, many=True).data)
 
 
 # --- PagerDuty mirroring --------------------------------------------------------------

@@ -222,3 +222,19 @@ def test_pagerduty_mirror_api(api, manager, member, outsider, team, service):
     )
     assert client.delete(f"/api/v1/pagerduty-mirrors/{body['id']}/").status_code == 204
     assert client.get("/api/v1/pagerduty-mirrors/").json()["count"] == 1
+
+
+def test_raw_events_of_an_alert_are_kept_and_searchable(api, member, outsider, make_integration):
+    _, key = make_integration()
+    for _ in range(3):
+        enqueue(key, dedup_key="disk", summary="Disk full")
+    client = api.as_user(member)
+    alert = client.get("/api/v1/alerts/", {"q": "CRITICAL"}).json()["results"][
+        0
+    ]  # raw payload only
+    assert alert["count"] == 3
+    events = client.get(f"/api/v1/alerts/{alert['id']}/events/").json()
+    assert events["count"] == 3
+    assert events["results"][0]["payload"]["payload"]["summary"] == "Disk full"
+    assert "routing_key" not in events["results"][0]["payload"]
+    assert api.as_user(outsider).get(f"/api/v1/alerts/{alert['id']}/events/").status_code == 404
