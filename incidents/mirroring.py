@@ -153,12 +153,14 @@ def mirror_delivery_enqueue(*, incident: Incident, action: str) -> MirrorDeliver
     mirror = pagerduty_mirror_for(incident=incident)
     if mirror is None:
         return None
+    now = timezone.now()
     delivery = MirrorDelivery.objects.create(
         mirror=mirror,
         incident=incident,
         action=action,
         payload=_event_for(incident, action),
-        created_at=timezone.now(),
+        created_at=now,
+        next_attempt_at=now,
     )
     incident_id = incident.pk
 
@@ -191,6 +193,12 @@ def mirror_on_status_changed(
 class FlushResult:
     sent: int
     retry: bool  # a delivery failed and may be tried again later
+    retry_in: int = 0  # seconds
+
+
+def mirror_backoff_seconds(attempts: int) -> int:
+    """5 s, 10 s, 20 s, … capped at 5 minutes."""
+    return min(300, 5 * 2 ** max(0, attempts - 1))
 
 
 def _record(delivery: MirrorDelivery, message: str, **data: Any) -> None:
@@ -235,9 +243,11 @@ def mirror_flush(*, incident_id: int) -> FlushResult:
             except pagerduty.PagerDutyError as exc:
                 delivery.last_error = str(exc)
                 gave_up = delivery.attempts >= max_attempts
+                retry_in = mirror_backoff_seconds(delivery.attempts)
                 if gave_up:
                     delivery.status = MirrorDeliveryStatus.FAILED
-                delivery.save(update_fields=["attempts", "last_error", "status"])
+                delivery.next_attempt_at = timezone.now() + timedelta(seconds=retry_in)
+                delivery.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
                 _record(
                     delivery,
                     (
@@ -252,7 +262,7 @@ def mirror_flush(*, incident_id: int) -> FlushResult:
                 )
                 if gave_up:
                     continue  # the later events still go out, in order
-                return FlushResult(sent=sent, retry=True)
+                return FlushResult(sent=sent, retry=True, retry_in=retry_in)
             delivery.status = MirrorDeliveryStatus.SENT
             delivery.sent_at = timezone.now()
             delivery.save(update_fields=["attempts", "status", "sent_at"])
@@ -264,12 +274,14 @@ def mirror_flush(*, incident_id: int) -> FlushResult:
             sent += 1
 
 
-def mirror_stalled_incident_ids(*, older_than: timedelta = timedelta(minutes=2)) -> list[int]:
-    """Incidents with a delivery still pending well after it was written (the task was
-    lost): the beat task sends them again."""
-    cutoff = timezone.now() - older_than
+def mirror_stalled_incident_ids(*, grace: timedelta = timedelta(minutes=1)) -> list[int]:
+    """Incidents with a delivery whose try is overdue by more than ``grace`` (its task
+    was lost: broker down, worker killed): the beat task sends them again."""
+    cutoff = timezone.now() - grace
     return list(
-        MirrorDelivery.objects.filter(status=MirrorDeliveryStatus.PENDING, created_at__lt=cutoff)
+        MirrorDelivery.objects.filter(
+            status=MirrorDeliveryStatus.PENDING, next_attempt_at__lt=cutoff
+        )
         .values_list("incident_id", flat=True)
         .distinct()[:500]
     )

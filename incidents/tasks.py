@@ -14,8 +14,7 @@ def pagerduty_mirror_flush(self, incident_id: int) -> int:
 
     result = mirror_flush(incident_id=incident_id)
     if result.retry:
-        countdown = min(300, 5 * 2 ** min(self.request.retries, 6))
-        raise self.retry(countdown=countdown)
+        raise self.retry(countdown=result.retry_in)
     return result.sent
 
 

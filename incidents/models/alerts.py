@@ -233,11 +233,14 @@ class MirrorDelivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField()
+    # When the next try is due (set at each failure, with back-off); the sweeper only
+    # picks up rows whose try is overdue, i.e. whose task was lost.
+    next_attempt_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
         return f"{self.action} {self.incident_id} ({self.status})"

@@ -168,3 +168,28 @@ def test_reopen_triggers_again_and_skipping_acknowledge_still_acknowledges(
         "resolve",
         "trigger",
     ]
+
+
+def test_sweeper_resends_deliveries_whose_task_was_lost_but_not_those_backing_off(
+    team, eager, pagerduty_receiver
+):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from incidents.tasks import pagerduty_mirror_sweep
+
+    pagerduty_mirror_create(actor=None, team=team, routing_key="R" * 32)
+    lost = declare(team)  # its on-commit task never ran (as if the broker was down)
+    backing_off = declare(team)
+    MirrorDelivery.objects.filter(incident=backing_off).update(
+        next_attempt_at=timezone.now() + timedelta(minutes=10)
+    )
+    with pagerduty_receiver() as pd, override_settings(PAGERDUTY_EVENTS_URL=pd.url):
+        assert pagerduty_mirror_sweep() == 0  # nothing overdue yet
+        with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+            assert pagerduty_mirror_sweep() == 1
+    assert [b["dedup_key"] for b in pd.accepted] == [str(lost.pk)]
+    assert MirrorDelivery.objects.get(incident=lost).status == MirrorDeliveryStatus.SENT
+    assert MirrorDelivery.objects.get(incident=backing_off).status == MirrorDeliveryStatus.PENDING
