@@ -184,12 +184,12 @@ def integration_by_routing_key(routing_key: str) -> Integration | None:
     """The enabled integration with that key (one indexed lookup on its digest)."""
     if not isinstance(routing_key, str) or not routing_key or len(routing_key) > 200:
         return None
-    # No ordering: the default one (team name, name) would add a join and a sort to the
-    # hottest query of ingestion.
+    # No ordering (the default one, team name then name, would add a join and a sort)
+    # and no team: most events are repeats, which do not need it; a new incident loads it.
     found = list(
-        Integration.objects.filter(routing_key_hash=routing_key_hash(routing_key), enabled=True)
-        .select_related("team")
-        .order_by()[:1]
+        Integration.objects.filter(
+            routing_key_hash=routing_key_hash(routing_key), enabled=True
+        ).order_by()[:1]
     )
     return found[0] if found else None
 

@@ -16,7 +16,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from config.errors import AccessDenied, Conflict, InvalidInput
@@ -111,16 +110,18 @@ def pagerduty_mirror_delete(*, actor: AbstractBaseUser | None, mirror: PagerDuty
 
 
 def pagerduty_mirror_for(*, incident: Incident) -> PagerDutyMirror | None:
-    """A mirror of one of the incident's services wins over the team-wide one."""
-    return (
-        PagerDutyMirror.objects.filter(enabled=True)
-        .filter(
-            Q(service__in=incident.services.all())
-            | Q(team_id=incident.team_id, service__isnull=True)
-        )
-        .order_by(F("service").asc(nulls_last=True), "id")
-        .first()
-    )
+    """A mirror of one of the incident's services wins over the team-wide one. Runs for
+    every declared incident, so it is one small query (the team's enabled mirrors,
+    usually none) plus one for the incident's services only when a service has one."""
+    mirrors = list(PagerDutyMirror.objects.filter(team_id=incident.team_id, enabled=True))
+    if not mirrors:
+        return None
+    by_service = {m.service_id: m for m in mirrors if m.service_id is not None}
+    if by_service:
+        for service_id in sorted(incident.services.values_list("id", flat=True)):
+            if service_id in by_service:
+                return by_service[service_id]
+    return next((m for m in mirrors if m.service_id is None), None)
 
 
 # --- outbox ---------------------------------------------------------------------------
