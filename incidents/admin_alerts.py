@@ -19,6 +19,10 @@ class IntegrationAdmin(SimpleHistoryAdmin):
     readonly_fields = ["routing_key_hint", "created_at"]
     actions = ["rotate_key"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # The kind and team of an existing integration stay as created.
+        return [*self.readonly_fields, "kind", "team"] if obj else self.readonly_fields
+
     def save_model(self, request, obj, form, change) -> None:
         data = {
             k: v for k, v in form.cleaned_data.items() if k in alert_services.INTEGRATION_FIELDS
