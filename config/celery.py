@@ -35,3 +35,6 @@ beat(
 )
 beat("run-due-escalations", "incidents.run_due_escalations", timedelta(seconds=15))
 beat("record-handoffs", "oncall.record_handoffs", timedelta(minutes=1))
+# Alert ingestion and PagerDuty mirroring (incidents/tasks.py).
+beat("pagerduty-mirror-sweep", "incidents.tasks.pagerduty_mirror_sweep", timedelta(minutes=1))
+beat("alert-housekeeping", "incidents.tasks.alert_housekeeping", timedelta(hours=1))

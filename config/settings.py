@@ -176,6 +176,7 @@ LOGGING = {
 }
 
 # --- Per-concern settings -------------------------------------------------------------
+from config.settings_alerts import *  # noqa: E402, F403
 from config.settings_api import *  # noqa: E402, F403
 from config.settings_auth import *  # noqa: E402, F403
 from config.settings_celery import *  # noqa: E402, F403

@@ -24,6 +24,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status" or "kind" with different choices: name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.models.core.IncidentStatus",
+        "TimelineEventKindEnum": "incidents.models.core.TimelineEventKind",
+        "AlertStatusEnum": "incidents.models.alerts.AlertStatus",
+        "IntegrationKindEnum": "incidents.models.alerts.IntegrationKind",
+    },
 }
 
 # How long an Idempotency-Key on incident creation is remembered.

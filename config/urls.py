@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from incidents.ack_views import acknowledge_link
+from incidents.api.ingest import enqueue, healthz
 from incidents.web.prometheus import prometheus_metrics
 from oncall.feeds import schedule_feed, user_feed
 
@@ -21,6 +22,9 @@ urlpatterns = [
     path("ack/<str:token>/", acknowledge_link, name="incident-ack-link"),
     path("ical/schedules/<str:token>.ics", schedule_feed, name="schedule-ical-feed"),
     path("ical/users/<str:token>.ics", user_feed, name="user-ical-feed"),
+    # PagerDuty Events API v2, wire-compatible, at the same path as PagerDuty's.
+    path("v2/enqueue", enqueue, name="events-v2-enqueue"),
+    path("healthz", healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include(api_v1)),
     path("status/", include("incidents.urls_status")),

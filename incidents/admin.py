@@ -146,4 +146,7 @@ class TimelineEventAdmin(admin.ModelAdmin):
         return False
 
 
-from incidents import admin_paging  # noqa: E402, F401 - escalations and pages
+from incidents import (  # noqa: E402
+    admin_alerts,  # noqa: F401 - registers the alert ingestion admin
+    admin_paging,  # noqa: F401 - escalations and pages
+)

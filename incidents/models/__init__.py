@@ -1,5 +1,16 @@
 """Incident models, one module per concern; import them from ``incidents.models``."""
 
+from incidents.models.alerts import (
+    Alert,
+    AlertEvent,
+    AlertStatus,
+    IngestRateWindow,
+    Integration,
+    IntegrationKind,
+    MirrorDelivery,
+    MirrorDeliveryStatus,
+    PagerDutyMirror,
+)
 from incidents.models.communication import (
     CommunicationEventKind,
     CommunicationReminder,
@@ -33,13 +44,22 @@ from incidents.models.escalation import EscalationState, IncidentEscalation, Pag
 __all__ = [
     "OPEN_STATUSES",
     "STATUS_ORDER",
+    "Alert",
+    "AlertEvent",
+    "AlertStatus",
     "EscalationState",
     "IdempotencyRecord",
     "Incident",
     "IncidentEscalation",
     "IncidentStatus",
+    "IngestRateWindow",
+    "Integration",
+    "IntegrationKind",
+    "MirrorDelivery",
+    "MirrorDeliveryStatus",
     "Page",
     "PageStatus",
+    "PagerDutyMirror",
     "Resolution",
     "Service",
     "Severity",

@@ -182,6 +182,8 @@ class TimelineEventKind(models.TextChoices):
     ROLE_ASSIGNED = "role_assigned", "Role assigned"
     ESCALATION = "escalation", "Escalation"
     PAGED = "paged", "Paged"
+    ALERT = "alert", "Alert"
+    PAGERDUTY_MIRROR = "pagerduty_mirror", "PagerDuty mirror"
 
 
 class TimelineEvent(models.Model):

@@ -1,0 +1,311 @@
+"""Ingest benchmark: events per second through POST /v2/enqueue, half of them
+deduplicated, with p50/p99 latency, beside the same server's throughput on a trivial
+JSON endpoint (GET /healthz), so the figure reads as a ratio to what the stack can do.
+
+Runs gunicorn (2 sync workers, DEBUG off) on 127.0.0.1 against PostgreSQL, loads it from
+a light raw-socket client (2 processes x 4 connections), bounded in count and time.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/tocsin_wt4 \\
+        .venv/bin/python bench/ingest.py [--events 4000] [--write-docs]
+
+Every event's dedup key is sent exactly twice: even-numbered events carry a new key
+(a new alert and incident), odd-numbered ones repeat a key sent ~100 events earlier
+(its incident is still open, so the event is deduplicated: counted, not paged).
+"""
+
+import argparse
+import json
+import multiprocessing
+import os
+import re
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+CONNECTIONS_PER_PROCESS = 4
+CLIENT_PROCESSES = 2
+REPEAT_DISTANCE = 50  # an odd event repeats the key of the event ~2x this many before
+DOCS = ROOT / "docs" / "issue-4-alerts.md"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _request_bytes(method: str, path: str, body: bytes | None) -> bytes:
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+    if body is not None:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    return head.encode() + b"\r\n" + (body or b"")
+
+
+def _send(port: int, raw: bytes) -> int:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(raw)
+        chunks = []
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    status_line = b"".join(chunks).split(b"\r\n", 1)[0]
+    return int(status_line.split()[1])
+
+
+def _event(routing_key: str, run: str, index: int) -> bytes:
+    # Odd events repeat a key first sent well before (or the warm-up key): still open.
+    key_number = index // 2 if index % 2 == 0 else index // 2 - REPEAT_DISTANCE
+    dedup_key = f"{run}-{key_number}" if key_number >= 0 else f"{run}-warm"
+    return json.dumps(
+        {
+            "routing_key": routing_key,
+            "event_action": "trigger",
+            "dedup_key": dedup_key,
+            "payload": {
+                "summary": f"Disk almost full on db-{key_number}",
+                "source": f"db-{key_number}",
+                "severity": "warning",
+                "custom_details": {"free_bytes": 1024 * key_number},
+            },
+        }
+    ).encode()
+
+
+def _client(args) -> list[tuple[float, int]]:
+    """One client process: CONNECTIONS_PER_PROCESS threads taking requests in turn."""
+    import threading
+
+    port, requests_, deadline = args
+    results: list[tuple[float, int]] = []
+    lock = threading.Lock()
+    position = [0]
+
+    def worker():
+        while time.monotonic() < deadline:
+            with lock:
+                if position[0] >= len(requests_):
+                    return
+                raw = requests_[position[0]]
+                position[0] += 1
+            started = time.perf_counter()
+            status = _send(port, raw)
+            elapsed = time.perf_counter() - started
+            with lock:
+                results.append((elapsed, status))
+
+    threads = [threading.Thread(target=worker) for _ in range(CONNECTIONS_PER_PROCESS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def _load(port: int, requests_: list[bytes], max_seconds: float) -> dict:
+    deadline = time.monotonic() + max_seconds
+    # Interleave so both client processes walk the sequence in order.
+    shares = [requests_[i::CLIENT_PROCESSES] for i in range(CLIENT_PROCESSES)]
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(CLIENT_PROCESSES) as pool:
+        parts = pool.map(_client, [(port, share, deadline) for share in shares])
+    elapsed = time.perf_counter() - started
+    results = [r for part in parts for r in part]
+    latencies = sorted(r[0] for r in results)
+    statuses: dict[int, int] = {}
+    for _, status in results:
+        statuses[status] = statuses.get(status, 0) + 1
+    return {
+        "requests": len(results),
+        "seconds": elapsed,
+        "per_second": len(results) / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        "statuses": statuses,
+    }
+
+
+def _setup() -> tuple[str, str, str]:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        sys.exit("Set DATABASE_URL to a PostgreSQL database (the benchmark is for PostgreSQL).")
+    call_command("migrate", verbosity=0)
+    from incidents.alerts import integration_create
+    from oncall.models import Team
+
+    team, _ = Team.objects.get_or_create(slug="bench", defaults={"name": "Bench", "key": "BENCH"})
+    run = secrets.token_hex(4)
+    # Storm grouping off, so every new key really declares an incident; the rate limit
+    # stays on (a huge limit), so its per-event upsert is measured.
+    _, key = integration_create(
+        actor=None,
+        team=team,
+        name=f"bench-{run}",
+        kind="events_v2",
+        rate_limit_per_minute=10_000_000,
+        storm_threshold_per_minute=0,
+    )
+    # The same with the default storm grouping: past 20 new alerts a minute, new alerts
+    # join one alert-storm incident (what Tocsin does under a flood of new alerts).
+    _, storm_key = integration_create(
+        actor=None,
+        team=team,
+        name=f"bench-{run}-storm",
+        kind="events_v2",
+        rate_limit_per_minute=10_000_000,
+    )
+    connection.close()
+    return key, storm_key, run
+
+
+def _start_gunicorn(port: int, threads: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-" + secrets.token_hex(32),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    process = subprocess.Popen(  # noqa: S603 - fixed local command
+        [
+            gunicorn,
+            "config.wsgi",
+            "--workers=2",
+            *(["--worker-class=gthread", f"--threads={threads}"] if threads > 1 else []),
+            *(["--worker-class=sync"] if threads <= 1 else []),
+            f"--bind=127.0.0.1:{port}",
+            "--log-level=warning",
+            "--backlog=256",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if _send(port, _request_bytes("GET", "/healthz", None)) == 200:
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    sys.exit("gunicorn did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=4000, help="events to send (max 20000)")
+    parser.add_argument("--max-seconds", type=float, default=60, help="time bound per phase")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=4,
+        help="threads per gunicorn worker (1 = sync workers); ingest waits on the database "
+        "and its commit, so threads let PostgreSQL group commits",
+    )
+    parser.add_argument("--write-docs", action="store_true", help=f"update {DOCS.name}")
+    options = parser.parse_args()
+    events = max(200, min(options.events, 20_000))
+
+    load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    routing_key, storm_routing_key, run = _setup()
+    port = _free_port()
+    server = _start_gunicorn(port, options.threads)
+    try:
+        health = _request_bytes("GET", "/healthz", None)
+        warm_event = json.dumps(
+            {
+                "routing_key": routing_key,
+                "event_action": "trigger",
+                "dedup_key": f"{run}-warm",
+                "payload": {"summary": "warm-up", "source": "bench", "severity": "info"},
+            }
+        ).encode()
+        # Warm both workers (imports, database connections).
+        _load(port, [health] * 200, options.max_seconds)
+        _load(port, [_request_bytes("POST", "/v2/enqueue", warm_event)] * 200, options.max_seconds)
+
+        trivial = _load(port, [health] * events, options.max_seconds)
+        ingest_requests = [
+            _request_bytes("POST", "/v2/enqueue", _event(routing_key, run, i))
+            for i in range(events)
+        ]
+        ingest = _load(port, ingest_requests, options.max_seconds)
+        storm_run = f"{run}s"
+        _load(
+            port,
+            [_request_bytes("POST", "/v2/enqueue", _event(storm_routing_key, storm_run, -1))],
+            options.max_seconds,
+        )
+        grouped = _load(
+            port,
+            [
+                _request_bytes("POST", "/v2/enqueue", _event(storm_routing_key, storm_run, i))
+                for i in range(events)
+            ],
+            options.max_seconds,
+        )
+        # For reading the figure: the deduplicated path alone (every event repeats the
+        # warm-up key).
+        dedup_only = _load(
+            port,
+            [_request_bytes("POST", "/v2/enqueue", warm_event)] * (events // 2),
+            options.max_seconds,
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    ratio = ingest["per_second"] / trivial["per_second"]
+    lines = [
+        f"Ingest benchmark ({time.strftime('%Y-%m-%d %H:%M')} UTC, {os.cpu_count()} cores, "
+        f"gunicorn 2 workers x {options.threads} thread(s), PostgreSQL, loopback, "
+        f"{CLIENT_PROCESSES}x{CONNECTIONS_PER_PROCESS} client connections, "
+        f"load average before: {load_before})",
+        "",
+        "| endpoint | requests | req/s | p50 ms | p99 ms | statuses |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+        _row("GET /healthz (trivial JSON)", trivial),
+        _row("POST /v2/enqueue, half deduplicated, every new key declares an incident", ingest),
+        _row("POST /v2/enqueue, half deduplicated, default storm grouping", grouped),
+        _row("POST /v2/enqueue, all repeats of one key (reference)", dedup_only),
+        "",
+        f"Ingest throughput = {ratio:.0%} of the trivial endpoint's (target: >= 50%) with "
+        f"every new key declaring an incident; "
+        f"{grouped['per_second'] / trivial['per_second']:.0%} with the default storm grouping.",
+    ]
+    report = "\n".join(lines)
+    print(report)
+    if options.write_docs:
+        text = DOCS.read_text()
+        block = f"<!-- bench:start -->\n{report}\n<!-- bench:end -->"
+        text = re.sub(r"<!-- bench:start -->.*?<!-- bench:end -->", block, text, flags=re.S)
+        DOCS.write_text(text)
+        print(f"\nwritten to {DOCS.relative_to(ROOT)}")
+
+
+def _row(name: str, figures: dict) -> str:
+    statuses = ", ".join(f"{code}: {count}" for code, count in sorted(figures["statuses"].items()))
+    return (
+        f"| {name} | {figures['requests']} | {figures['per_second']:.0f} | "
+        f"{figures['p50_ms']:.1f} | {figures['p99_ms']:.1f} | {statuses} |"
+    )
+
+
+if __name__ == "__main__":
+    main()

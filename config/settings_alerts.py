@@ -1,0 +1,13 @@
+"""Alert ingestion and PagerDuty mirroring settings."""
+
+from config.env import env_int, env_str
+
+# Where mirrored incidents are sent (PagerDuty's Events API v2); tests point it at a
+# local receiver.
+PAGERDUTY_EVENTS_URL = env_str("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com")
+PAGERDUTY_TIMEOUT_SECONDS = env_int("PAGERDUTY_TIMEOUT_SECONDS", 10)
+# Each mirror event is tried this many times (with back-off) before it is marked failed
+# on the incident's timeline.
+PAGERDUTY_MIRROR_MAX_ATTEMPTS = env_int("PAGERDUTY_MIRROR_MAX_ATTEMPTS", 8)
+# Raw events (AlertEvent rows) older than this are pruned by a beat task.
+ALERT_EVENT_RETENTION_DAYS = env_int("ALERT_EVENT_RETENTION_DAYS", 30)

@@ -1,0 +1,551 @@
+"""Alert ingestion services: integrations (create, update, rotate the key), the rate
+limit, and ``alert_ingest``, which turns a NormalizedEvent into an alert and, for a new
+dedup key, an incident (through ``incidents.services`` like every other writer).
+
+Deduplication is a database invariant: at most one *open* alert per integration and
+dedup key (a partial unique index). A trigger first tries to bump the open alert; only
+when there is none does it insert one, and a concurrent identical trigger then waits on
+the index, fails, and bumps the winner's alert instead of opening a second incident.
+"""
+
+import contextlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from config.errors import AccessDenied, Conflict, InvalidInput, RateLimited
+from config.history import attribute_history
+from incidents import services
+from incidents.integrations.events import ACKNOWLEDGE, RESOLVE, TRIGGER, NormalizedEvent
+from incidents.models import (
+    OPEN_STATUSES,
+    Alert,
+    AlertEvent,
+    AlertStatus,
+    Incident,
+    IncidentStatus,
+    IngestRateWindow,
+    Integration,
+    IntegrationKind,
+    Service,
+    Severity,
+    TimelineEventKind,
+)
+from incidents.models.alerts import routing_key_hash
+from oncall.models import Team
+from oncall.selectors import team_is_manager
+
+STORM_WINDOW = timedelta(minutes=1)
+INTEGRATION_FIELDS = (
+    "name",
+    "service",
+    "enabled",
+    "severity_mapping",
+    "default_severity",
+    "auto_resolve",
+    "rate_limit_per_minute",
+    "storm_threshold_per_minute",
+    "title_path",
+    "dedup_key_path",
+    "severity_path",
+    "resolve_path",
+    "resolve_value",
+)
+
+
+# --- integrations ---------------------------------------------------------------------
+
+
+def _new_routing_key() -> str:
+    # 32 characters, like PagerDuty's integration keys (some clients check the length).
+    return secrets.token_hex(16)
+
+
+def _check_manager(actor: AbstractBaseUser | None, team: Team) -> None:
+    if actor is not None and not team_is_manager(user=actor, team=team):
+        raise AccessDenied(f"Only managers of team {team.name} can manage its integrations.")
+
+
+def _validate_integration(team: Team, fields: dict[str, Any]) -> None:
+    errors: dict[str, list[str]] = {}
+    service = fields.get("service")
+    if isinstance(service, Service) and service.team_id != team.pk:
+        errors["service"] = ["The service must belong to the integration's team."]
+    names = set(Severity.objects.values_list("name", flat=True))
+    mapping = fields.get("severity_mapping")
+    if mapping is not None:
+        if not isinstance(mapping, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+        ):
+            errors["severity_mapping"] = ['Must map source severities to names, e.g. "SEV1".']
+        else:
+            unknown = sorted({v for v in mapping.values() if v not in names})
+            if unknown:
+                errors["severity_mapping"] = [f"Unknown severity {name!r}." for name in unknown]
+    default = fields.get("default_severity")
+    if default is not None and default not in names:
+        errors["default_severity"] = [f"Unknown severity {default!r}."]
+    if fields.get("resolve_path") and not fields.get("resolve_value", "x"):
+        errors["resolve_value"] = ["Needed with resolve_path (the value that means resolved)."]
+    if errors:
+        raise InvalidInput("Invalid integration settings.", errors=errors)
+
+
+@transaction.atomic
+def integration_create(
+    *,
+    actor: AbstractBaseUser | None,
+    team: Team,
+    name: str,
+    kind: str,
+    **fields: Any,
+) -> tuple[Integration, str]:
+    """Create an integration; returns it with its routing key (shown this once)."""
+    _check_manager(actor, team)
+    if kind not in IntegrationKind.values:
+        raise InvalidInput(
+            f"Unknown integration kind {kind!r}.",
+            errors={"kind": [f"Choose one of {', '.join(IntegrationKind.values)}."]},
+        )
+    unknown = sorted(set(fields) - set(INTEGRATION_FIELDS))
+    if unknown:
+        raise InvalidInput("Unknown fields.", errors={k: ["Unknown field."] for k in unknown})
+    name = name.strip()
+    _validate_integration(team, fields)
+    if Integration.objects.filter(team=team, name=name).exists():
+        raise Conflict(
+            f"Team {team.name} already has an integration named {name!r}.",
+            errors={"name": ["Already used in this team."]},
+        )
+    key = _new_routing_key()
+    integration = Integration(
+        team=team,
+        name=name,
+        kind=kind,
+        routing_key_hash=routing_key_hash(key),
+        routing_key_hint=key[:6],
+        **fields,
+    )
+    attribute_history(integration, actor).save()
+    return integration, key
+
+
+@transaction.atomic
+def integration_update(
+    *, actor: AbstractBaseUser | None, integration: Integration, **fields: Any
+) -> Integration:
+    locked = Integration.objects.select_for_update().select_related("team").get(pk=integration.pk)
+    _check_manager(actor, locked.team)
+    unknown = sorted(set(fields) - set(INTEGRATION_FIELDS))
+    if unknown:
+        raise InvalidInput("Unknown fields.", errors={k: ["Not editable."] for k in unknown})
+    _validate_integration(locked.team, fields)
+    if "name" in fields:
+        fields["name"] = fields["name"].strip()
+        if (
+            Integration.objects.filter(team=locked.team, name=fields["name"])
+            .exclude(pk=locked.pk)
+            .exists()
+        ):
+            raise Conflict(
+                "Another integration of this team has that name.",
+                errors={"name": ["Already used in this team."]},
+            )
+    changed = [name for name, value in fields.items() if getattr(locked, name) != value]
+    for name in changed:
+        setattr(locked, name, fields[name])
+    if changed:
+        attribute_history(locked, actor).save(update_fields=changed)
+    return locked
+
+
+@transaction.atomic
+def integration_rotate_key(
+    *, actor: AbstractBaseUser | None, integration: Integration
+) -> tuple[Integration, str]:
+    """Replace the routing key; the old one stops working at once."""
+    locked = Integration.objects.select_for_update().select_related("team").get(pk=integration.pk)
+    _check_manager(actor, locked.team)
+    key = _new_routing_key()
+    locked.routing_key_hash = routing_key_hash(key)
+    locked.routing_key_hint = key[:6]
+    attribute_history(locked, actor).save(update_fields=["routing_key_hash", "routing_key_hint"])
+    return locked, key
+
+
+def integration_by_routing_key(routing_key: str) -> Integration | None:
+    """The enabled integration with that key (one indexed lookup on its digest)."""
+    if not isinstance(routing_key, str) or not routing_key or len(routing_key) > 200:
+        return None
+    # No ordering (the default one, team name then name, would add a join and a sort)
+    # and no team: most events are repeats, which do not need it; a new incident loads it.
+    found = list(
+        Integration.objects.filter(
+            routing_key_hash=routing_key_hash(routing_key), enabled=True
+        ).order_by()[:1]
+    )
+    return found[0] if found else None
+
+
+# --- rate limit -----------------------------------------------------------------------
+
+
+def ingest_rate_check(*, integration: Integration, now: datetime | None = None) -> None:
+    """Count this event in the integration's current minute and raise RateLimited past
+    its limit. One upsert in autocommit, outside the ingest transaction, so the counter
+    row is locked only for that statement."""
+    limit = integration.rate_limit_per_minute
+    if not limit:
+        return
+    now = now or timezone.now()
+    window = now.replace(second=0, microsecond=0)
+    table = connection.ops.quote_name(IngestRateWindow._meta.db_table)
+    # On PostgreSQL the statement also turns off, for its own (implicit) transaction
+    # only, the wait for the WAL flush at commit: a counter lost in a crash costs
+    # nothing, and this saves a disk sync per event (the alert is committed durably).
+    source = (
+        "SELECT %s, %s, 1 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS c"
+        if connection.vendor == "postgresql"
+        else "VALUES (%s, %s, 1)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (integration_id, window_start, count) {source} "
+            f"ON CONFLICT (integration_id, window_start) "
+            f"DO UPDATE SET count = {table}.count + 1 RETURNING count",
+            [integration.pk, connection.ops.adapt_datetimefield_value(window)],
+        )
+        count = cursor.fetchone()[0]
+    if count > limit:
+        retry_after = max(1, int((window + timedelta(minutes=1) - now).total_seconds() + 0.999))
+        raise RateLimited(
+            f"Integration {integration.name} accepts {limit} events per minute; "
+            f"retry in {retry_after} s.",
+            extra={"retry_after": retry_after},
+        )
+
+
+def ingest_rate_windows_prune(*, older_than: timedelta = timedelta(hours=1)) -> int:
+    cutoff = timezone.now() - older_than
+    deleted, _ = IngestRateWindow.objects.filter(window_start__lt=cutoff).delete()
+    return deleted
+
+
+def alert_events_prune(*, older_than: timedelta) -> int:
+    cutoff = timezone.now() - older_than
+    deleted, _ = AlertEvent.objects.filter(received_at__lt=cutoff).delete()
+    return deleted
+
+
+# --- ingestion ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    dedup_key: str
+    alert_id: int | None
+    incident_id: int | None
+    created: bool  # a new alert (and incident, unless grouped into a storm)
+    deduplicated: bool
+
+
+def _severity_for(integration: Integration, source_severity: str) -> Severity:
+    mapping = integration.severity_mapping or {}
+    name = mapping.get(source_severity) or mapping.get((source_severity or "").lower())
+    by_name = {s.name: s for s in Severity.objects.all()}  # a handful of rows
+    for candidate in (name, integration.default_severity, "SEV3"):
+        if candidate and candidate in by_name:
+            return by_name[candidate]
+    if by_name:
+        return max(by_name.values(), key=lambda s: s.level)
+    raise Conflict("No severities are defined.")
+
+
+def _bump_open_alert(integration: Integration, event: NormalizedEvent, now: datetime):
+    """Count a repeat of the open alert and store the event. Returns (alert_id,
+    incident_id), or None when the key has no open alert (nothing is written then).
+
+    This is the hot path, so it is raw SQL: on PostgreSQL one statement (a data-modifying
+    CTE: UPDATE … RETURNING feeding the event INSERT), i.e. one round trip and one
+    commit in autocommit; elsewhere UPDATE … RETURNING then the INSERT. Alert keeps no
+    history (it is written only here), so an UPDATE is fine."""
+    ops = connection.ops
+    alert_table = ops.quote_name(Alert._meta.db_table)
+    event_table = ops.quote_name(AlertEvent._meta.db_table)
+    payload = Alert._meta.get_field("payload").get_db_prep_save(event.payload, connection)
+    stamp = ops.adapt_datetimefield_value(now)
+    bump = (
+        f"UPDATE {alert_table} SET count = count + 1, last_seen = %s, payload = %s, "  # noqa: S608 - table names from the models
+        f"status = %s, resolved_at = NULL "
+        f"WHERE integration_id = %s AND dedup_key = %s AND is_open "
+        f"RETURNING id, incident_id"
+    )
+    bump_params = [stamp, payload, AlertStatus.TRIGGERED, integration.pk, event.dedup_key]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH bumped AS ({bump}), stored AS ("  # noqa: S608 - table names from the models
+                f"INSERT INTO {event_table} "
+                f"(integration_id, alert_id, action, dedup_key, payload, received_at) "
+                f"SELECT %s, id, %s, %s, %s, %s FROM bumped) "
+                f"SELECT id, incident_id FROM bumped",
+                [*bump_params, integration.pk, event.action, event.dedup_key, payload, stamp],
+            )
+            return cursor.fetchone()
+        with transaction.atomic():
+            cursor.execute(bump, bump_params)
+            row = cursor.fetchone()
+            if row is not None:
+                _store_event(integration, event, row[0], now)
+            return row
+
+
+def _incident_summary(event: NormalizedEvent) -> str:
+    lines = [event.summary]
+    if event.source:
+        lines.append(f"Source: {event.source}")
+    for key in ("component", "group", "class"):
+        if event.details.get(key):
+            lines.append(f"{key.capitalize()}: {event.details[key]}")
+    return "\n".join(lines)
+
+
+def _storm_incident(integration: Integration, severity: Severity, now: datetime) -> Incident:
+    """The integration's open alert-storm incident, declared when the first alert of a
+    storm arrives. The integration row is locked so concurrent storm alerts share one."""
+    storm_key = f"storm:{integration.pk}"
+    open_storms = Incident.objects.filter(
+        team_id=integration.team_id, dedup_key=storm_key, status__in=OPEN_STATUSES
+    ).order_by("-id")
+    storm = open_storms.first()
+    if storm is not None:
+        return storm
+    # NO KEY: a plain FOR UPDATE would block the foreign-key checks (FOR KEY SHARE) of
+    # concurrent alert inserts, which hold the team's numbering lock: a deadlock.
+    Integration.objects.select_for_update(no_key=True).only("pk").get(pk=integration.pk)
+    storm = open_storms.first()  # declared by another event while we waited for the lock
+    if storm is not None:
+        return storm
+    threshold = integration.storm_threshold_per_minute
+    return services.incident_create(
+        actor=None,
+        team=integration.team,
+        title=f"Alert storm from {integration.name}",
+        severity=severity,
+        summary=(
+            f"More than {threshold} new alerts per minute arrived from integration "
+            f"{integration.name}; further new alerts are grouped into this incident "
+            "instead of paging for each."
+        ),
+        services=[integration.service] if integration.service_id else [],
+        source=integration.kind,
+        dedup_key=storm_key,
+    )
+
+
+def _storming(integration: Integration, alert: Alert, now: datetime) -> bool:
+    threshold = integration.storm_threshold_per_minute
+    if not threshold:
+        return False
+    recent = (
+        Alert.objects.filter(integration=integration, first_seen__gte=now - STORM_WINDOW)
+        .exclude(pk=alert.pk)
+        .count()
+    )
+    return recent >= threshold
+
+
+def _open_new_alert(integration: Integration, event: NormalizedEvent, now: datetime) -> Alert:
+    severity = _severity_for(integration, event.severity)
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(
+                integration=integration,
+                dedup_key=event.dedup_key,
+                summary=event.summary[:1024],
+                source=event.source[:255],
+                severity=severity,
+                source_severity=event.severity[:50],
+                name=event.name[:255],
+                labels=event.labels,
+                payload=event.payload,
+                first_seen=now,
+                last_seen=now,
+            )
+    except IntegrityError:
+        # A concurrent identical event opened it first; ours becomes a repeat.
+        raise _Deduplicated from None
+    _store_event(integration, event, alert.pk, now)
+    if _storming(integration, alert, now):
+        incident = _storm_incident(integration, severity, now)
+        alert.storm = True
+        services.timeline_event_create(
+            incident=incident,
+            kind=TimelineEventKind.ALERT,
+            message=f"Alert grouped into the storm: {event.summary[:200]}",
+            data={"alert": alert.pk, "dedup_key": event.dedup_key},
+        )
+    else:
+        incident = services.incident_create(
+            actor=None,
+            team=integration.team,
+            title=(event.summary or event.name or "Alert")[:255],
+            severity=severity,
+            summary=_incident_summary(event),
+            services=[integration.service] if integration.service_id else [],
+            source=integration.kind,
+            dedup_key=event.dedup_key,
+        )
+    alert.incident = incident
+    alert.save(update_fields=["incident", "storm"])
+    return alert
+
+
+class _Deduplicated(Exception):
+    pass
+
+
+def _acknowledge_or_resolve(
+    integration: Integration, event: NormalizedEvent, now: datetime
+) -> Alert | None:
+    alert = (
+        Alert.objects.select_for_update()
+        .filter(integration=integration, dedup_key=event.dedup_key, is_open=True)
+        .first()
+    )
+    if alert is None:
+        return None  # nothing open under that key: kept as an event, nothing to change
+    alert.last_seen = now
+    alert.payload = event.payload
+    fields = ["last_seen", "payload", "status"]
+    label = integration.name
+    if event.action == ACKNOWLEDGE:
+        alert.status = AlertStatus.ACKNOWLEDGED
+        alert.save(update_fields=fields)
+        _transition_quietly(
+            services.incident_acknowledge,
+            incident_id=alert.incident_id,
+            only_from=IncidentStatus.TRIGGERED,
+            message=f"Acknowledged by integration {label}",
+        )
+        return alert
+    alert.status = AlertStatus.RESOLVED
+    alert.resolved_at = now
+    fields.append("resolved_at")
+    if integration.auto_resolve:
+        # Closed: the next trigger with this key opens a new incident.
+        alert.is_open = False
+        fields.append("is_open")
+    alert.save(update_fields=fields)
+    if (
+        integration.auto_resolve
+        and alert.incident_id
+        and not Alert.objects.filter(incident_id=alert.incident_id, is_open=True).exists()
+    ):
+        _transition_quietly(
+            services.incident_resolve,
+            incident_id=alert.incident_id,
+            only_from=None,
+            message=f"Resolved by integration {label}: every alert resolved",
+        )
+    return alert
+
+
+def _transition_quietly(action, *, incident_id: int | None, only_from: str | None, message: str):
+    """Apply a lifecycle action for the system; a person may already have moved the
+    incident on, which is not an error for the sender of the alert."""
+    if incident_id is None:
+        return
+    status = Incident.objects.filter(pk=incident_id).values_list("status", flat=True).first()
+    if status is None or status == IncidentStatus.RESOLVED:
+        return
+    if only_from is not None and status != only_from:
+        return
+    with contextlib.suppress(Conflict):  # moved on concurrently
+        action(incident=incident_id, actor=None, message=message)
+
+
+def _store_event(
+    integration: Integration, event: NormalizedEvent, alert_id: int | None, now: datetime
+) -> None:
+    AlertEvent.objects.create(
+        integration=integration,
+        alert_id=alert_id,
+        action=event.action,
+        dedup_key=event.dedup_key,
+        payload=event.payload,
+        received_at=now,
+    )
+
+
+def alert_ingest(*, integration: Integration, event: NormalizedEvent) -> IngestResult:
+    """Store the event and apply it; return when committed. A repeated trigger is one
+    statement; anything else is one short transaction."""
+    for _attempt in range(3):
+        now = timezone.now()
+        if event.action == TRIGGER:
+            bumped = _bump_open_alert(integration, event, now)
+            if bumped is not None:
+                return IngestResult(
+                    dedup_key=event.dedup_key,
+                    alert_id=bumped[0],
+                    incident_id=bumped[1],
+                    created=False,
+                    deduplicated=True,
+                )
+        try:
+            with transaction.atomic():
+                created = False
+                alert_id = incident_id = None
+                if event.action == TRIGGER:
+                    # Stores the event itself, before declaring the incident (which
+                    # holds the team's numbering lock until commit).
+                    alert = _open_new_alert(integration, event, now)
+                    alert_id, incident_id, created = alert.pk, alert.incident_id, True
+                elif event.action in (ACKNOWLEDGE, RESOLVE):
+                    alert = _acknowledge_or_resolve(integration, event, now)
+                    if alert is not None:
+                        alert_id, incident_id = alert.pk, alert.incident_id
+                    _store_event(integration, event, alert_id, now)
+                else:
+                    raise InvalidInput(f"Unknown event action {event.action!r}.")
+                return IngestResult(
+                    dedup_key=event.dedup_key,
+                    alert_id=alert_id,
+                    incident_id=incident_id,
+                    created=created,
+                    deduplicated=False,
+                )
+        except _Deduplicated:
+            continue  # the winner has committed: the next attempt bumps its alert
+    raise Conflict("The event could not be applied; retry it.")
+
+
+# --- reactions to incident changes ----------------------------------------------------
+
+
+def alerts_close_for_incident(*, incident: Incident) -> int:
+    """An incident was resolved (by anyone): its alerts close, so the same dedup key
+    opens a new incident next time."""
+    return Alert.objects.filter(incident=incident, is_open=True).update(
+        is_open=False,
+        status=AlertStatus.RESOLVED,
+        resolved_at=Coalesce("resolved_at", timezone.now()),
+    )
+
+
+def alert_search_filter(text: str) -> Q:
+    return (
+        Q(summary__icontains=text)
+        | Q(name__icontains=text)
+        | Q(dedup_key__icontains=text)
+        | Q(source__icontains=text)
+        | Q(payload__icontains=text)  # the raw event, as text
+    )
