@@ -1,6 +1,6 @@
 """Paging: escalation sweep, delivery retries, throttles, outside channels."""
 
-from config.env import env_int, env_str
+from config.env import env_int
 
 # How many due escalation steps one sweep transaction takes at a time.
 ESCALATION_SWEEP_BATCH = env_int("ESCALATION_SWEEP_BATCH", 200)
@@ -12,9 +12,8 @@ PAGING_HTTP_TIMEOUT_SECONDS = env_int("PAGING_HTTP_TIMEOUT_SECONDS", 10)
 PAGING_DEFAULT_MIN_INTERVAL = {"email": 60, "slack": 30, "webhook": 0, "pagerduty": 0}
 # One-click acknowledge links expire after this many seconds.
 ACK_LINK_MAX_AGE_SECONDS = env_int("ACK_LINK_MAX_AGE_SECONDS", 24 * 3600)
-SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN")
-SLACK_API_BASE_URL = env_str("SLACK_API_BASE_URL", "https://slack.com/api/")
-PAGERDUTY_EVENTS_URL = env_str("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com")
+# Slack (SLACK_API_URL, SLACK_BOT_TOKEN) is configured in settings_communication and
+# PagerDuty (PAGERDUTY_EVENTS_URL) in settings_alerts; paging uses the same values.
 
 # OpenAPI enum names for choice sets whose field names collide with the foundation's
 # ("kind": timeline events vs contact methods, "status": incidents vs pages). Added to the

@@ -21,7 +21,7 @@ def send(contact_method: ContactMethod, message: Message) -> None:
     if not settings.SLACK_BOT_TOKEN:
         raise DeliveryError("SLACK_BOT_TOKEN is not configured.")
     client = WebClient(
-        token=settings.SLACK_BOT_TOKEN, base_url=settings.SLACK_API_BASE_URL, timeout=timeout
+        token=settings.SLACK_BOT_TOKEN, base_url=settings.SLACK_API_URL, timeout=timeout
     )
     try:
         client.chat_postMessage(channel=address, text=message.text)

@@ -117,7 +117,7 @@ def test_slack_dm_through_chat_post_message(clock, committing, team, alice, sett
     make_policy(team, [(5, [alice])])
     with HttpSink(default=(200, {"ok": True, "channel": "D1", "ts": "1.0"})) as sink:
         settings.SLACK_BOT_TOKEN = "xoxb-test"
-        settings.SLACK_API_BASE_URL = sink.url + "/api/"
+        settings.SLACK_API_URL = sink.url + "/api/"
         ContactMethod.objects.create(user=alice, kind="slack", address="U123ALICE")
         incident = declare(committing, team)
     request = sink.requests[0]
@@ -132,7 +132,7 @@ def test_slack_api_error_is_recorded(clock, committing, team, alice, settings):
     make_policy(team, [(5, [alice])])
     with HttpSink(default=(200, {"ok": False, "error": "channel_not_found"})) as sink:
         settings.SLACK_BOT_TOKEN = "xoxb-test"
-        settings.SLACK_API_BASE_URL = sink.url + "/api/"
+        settings.SLACK_API_URL = sink.url + "/api/"
         ContactMethod.objects.create(user=alice, kind="slack", address="UNKNOWN")
         declare(committing, team)
     page = Page.objects.get()
