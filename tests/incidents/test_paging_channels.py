@@ -118,6 +118,8 @@ def test_slack_dm_through_chat_post_message(clock, committing, team, alice, sett
     with HttpSink(default=(200, {"ok": True, "channel": "D1", "ts": "1.0"})) as sink:
         settings.SLACK_BOT_TOKEN = "xoxb-test"
         settings.SLACK_API_URL = sink.url + "/api/"
+        # Only the DM is under test here: no incident channel (tests/communication).
+        settings.INCIDENT_CHANNEL_MAX_SEVERITY_LEVEL = 0
         ContactMethod.objects.create(user=alice, kind="slack", address="U123ALICE")
         incident = declare(committing, team)
     request = sink.requests[0]
@@ -133,6 +135,8 @@ def test_slack_api_error_is_recorded(clock, committing, team, alice, settings):
     with HttpSink(default=(200, {"ok": False, "error": "channel_not_found"})) as sink:
         settings.SLACK_BOT_TOKEN = "xoxb-test"
         settings.SLACK_API_URL = sink.url + "/api/"
+        # Only the DM is under test here: no incident channel (tests/communication).
+        settings.INCIDENT_CHANNEL_MAX_SEVERITY_LEVEL = 0
         ContactMethod.objects.create(user=alice, kind="slack", address="UNKNOWN")
         declare(committing, team)
     page = Page.objects.get()
