@@ -115,3 +115,12 @@ def committing(django_capture_on_commit_callbacks, eager_celery):
     """``with committing(): ...`` runs on_commit callbacks (deliveries, next-step tasks) as a
     real commit would, with eager Celery."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(settings):
+    """Outside services default to their real addresses; a test that forgets to point
+    one at its local receiver must fail on a refused local connection, never reach the
+    internet."""
+    settings.SLACK_API_URL = "http://127.0.0.1:9/api/"
+    settings.PAGERDUTY_EVENTS_URL = "http://127.0.0.1:9"
