@@ -97,6 +97,8 @@ def escalation_start(*, incident: Incident, actor: AbstractBaseUser | None = Non
         # Paging is opt-in per team: a team without a policy has not set up on-call yet.
         logger.debug("Incident %s: no escalation policy, nobody paged", incident.pk)
         return
+    if _not_paged_for_maintenance(incident=incident, at=now):
+        return
     snapshot = policy_snapshot(policy) if policy is not None else {}
     escalation = IncidentEscalation.objects.select_for_update().filter(incident=incident).first()
     if escalation is None:
@@ -135,6 +137,36 @@ def escalation_start(*, incident: Incident, actor: AbstractBaseUser | None = Non
         data={"event": "started", "policy": snapshot["name"], "run": escalation.run},
     )
     _execute_step(escalation, incident, now)
+
+
+def _not_paged_for_maintenance(*, incident: Incident, at: datetime) -> bool:
+    """An incident whose services are ALL under maintenance is recorded but nobody is
+    paged: a timeline event says why and until when. An incident without services, or
+    with one service outside maintenance, is paged as usual."""
+    from incidents.selectors_status import services_maintenance_until
+    from incidents.services import timeline_event_create
+
+    services = list(incident.services.order_by("name").values_list("pk", "name"))
+    if not services:
+        return False
+    until = services_maintenance_until(service_ids=[pk for pk, _name in services], at=at)
+    if len(until) < len(services):
+        return False
+    details = ", ".join(
+        f"{name} under maintenance until {until[pk]:%Y-%m-%d %H:%M %Z}" for pk, name in services
+    )
+    timeline_event_create(
+        incident=incident,
+        kind=TimelineEventKind.ESCALATION,
+        message=f"Not paged: {details}.",
+        data={
+            "event": "not_paged_maintenance",
+            "services": [
+                {"id": pk, "name": name, "until": until[pk].isoformat()} for pk, name in services
+            ],
+        },
+    )
+    return True
 
 
 def escalation_stop(
