@@ -382,6 +382,7 @@ class _StepBatch:
 
         if self.pages:
             Page.objects.bulk_create(self.pages, ignore_conflicts=True)
+            self._invite_paged_to_channels()
         if self.events:
             TimelineEvent.objects.bulk_create(self.events)
         _save_escalations(self.escalations)
@@ -405,6 +406,18 @@ class _StepBatch:
                 logger.exception("Broker unavailable; the sweep will run these steps")
 
         transaction.on_commit(enqueue)
+
+    def _invite_paged_to_channels(self) -> None:
+        """The people paged join the incident's Slack channel (after commit). At declaration
+        the channel is not reserved yet; opening it invites who was paged by then."""
+        from incidents.services_communication import incident_channel_invite_later
+
+        paged: dict[int, tuple[Incident, dict[int, AbstractBaseUser]]] = {}
+        for page in self.pages:
+            _incident, users = paged.setdefault(page.incident_id, (page.incident, {}))
+            users.setdefault(page.user_id, page.user)
+        for incident, users in paged.values():
+            incident_channel_invite_later(incident=incident, users=list(users.values()))
 
     # --- cached lookups ---------------------------------------------------------------------
 
