@@ -17,3 +17,8 @@ class IncidentsConfig(AppConfig):
 
         # The paging engine's figures (pages per engineer, engine lag) for the metrics.
         metrics_oncall.register()
+
+        # ... and its sections on the pages (on call now, my pending pages, pages sent).
+        from incidents.web import sections_oncall
+
+        sections_oncall.register()

@@ -4,8 +4,9 @@
 * ``pages_per_engineer_per_week`` -- ``{"mean", "max", "over_limit"}``. An *engineer* is an
   active member of one of the scope's teams (every team for staff). A *page* is one
   escalation step that reached the engineer: the ``Page`` rows of one step (incident, run,
-  repeat, rule level) count once however many contact methods it went through, and only
-  rows actually sent count (queued, cancelled and failed ones woke nobody). Only pages
+  repeat, rule level) count once however many contact methods it went through; cancelled
+  rows (acknowledged before they went out) do not count, as in the on-call load report
+  (``incidents.paging_selectors.oncall_load``). Only pages
   for incidents of the scope's teams (and severity, if given) count, so a team never
   sees another team's incidents through this figure. Weeks are the ISO weeks (Monday
   00:00 UTC) that the period ``[since, until)`` touches, like ``by_week``; a page belongs
@@ -31,12 +32,11 @@ from django.db.models import Min
 
 from incidents.metrics import WEEK, MetricsScope, register_provider, week_start
 from incidents.models import EscalationState, IncidentEscalation, Page, PageStatus
-
-DEFAULT_PAGES_PER_WEEK_LIMIT = 10
+from incidents.paging_selectors import PAGE_TARGET_PER_WEEK
 
 
 def _pages_per_week_limit() -> int:
-    return int(getattr(settings, "ONCALL_PAGES_PER_WEEK_LIMIT", DEFAULT_PAGES_PER_WEEK_LIMIT))
+    return int(getattr(settings, "ONCALL_PAGES_PER_WEEK_LIMIT", PAGE_TARGET_PER_WEEK))
 
 
 def pages_per_engineer_per_week(scope: MetricsScope) -> dict[str, Any]:
@@ -45,8 +45,7 @@ def pages_per_engineer_per_week(scope: MetricsScope) -> dict[str, Any]:
         users = users.filter(team_memberships__team_id__in=scope.team_ids)
     engineers = dict(users.distinct().values_list("pk", "username"))
 
-    pages = Page.objects.filter(
-        status=PageStatus.SENT,
+    pages = Page.objects.exclude(status=PageStatus.CANCELLED).filter(
         user_id__in=list(engineers),
         created_at__gte=scope.since,
         created_at__lt=scope.until,
