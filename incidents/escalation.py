@@ -58,9 +58,9 @@ def escalation_policy_for(*, incident: Incident) -> EscalationPolicy | None:
     )
     if service is not None:
         return service.escalation_policy
-    if incident.team.escalation_policy_id:
-        return EscalationPolicy.objects.filter(pk=incident.team.escalation_policy_id).first()
-    return None
+    # Read the team's default from the database, not from ``incident.team``: the caller's
+    # team instance may predate the policy being set (seed_demo sets it mid-run).
+    return EscalationPolicy.objects.filter(default_for_teams=incident.team_id).first()
 
 
 def policy_snapshot(policy: EscalationPolicy) -> dict[str, Any]:
