@@ -73,7 +73,7 @@ def oncall_load(*, team: Team, since: datetime, until: datetime) -> list[dict[st
 
 def oncall_now(*, user: Any, at: datetime | None = None) -> list[dict[str, Any]]:
     """For each of the user's teams (every team for staff, like the home page's team list):
-    its schedules and who is on call on each now. Six queries whatever the number of teams,
+    its schedules and who is on call on each now. Seven queries whatever the number of teams,
     schedules and layers; a schedule that cannot be computed says so instead of failing."""
     from django.utils import timezone
 
