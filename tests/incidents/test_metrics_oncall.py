@@ -123,7 +123,8 @@ def test_the_limit_is_a_setting(api, dataset, people):
                 {"week_start": "2026-11-02", "pages": 12},
                 {"week_start": "2026-11-09", "pages": 3},
             ],
-        )
+        ),
+        ("bob", [{"week_start": "2026-11-02", "pages": 3}]),
     ]
 
 
