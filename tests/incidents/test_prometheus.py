@@ -27,6 +27,7 @@ def test_open_incidents_by_team_and_severity(client, open_incidents):
         'tocsin_open_incidents{team="MOB",severity="SEV2"} 1',
         'tocsin_open_incidents{team="PAY",severity="SEV1"} 2',
         'tocsin_open_incidents{team="PAY",severity="SEV3"} 1',
+        "tocsin_escalation_engine_lag_seconds 0.0",  # no policy: nothing escalating
     ]
     assert "# TYPE tocsin_escalation_engine_lag_seconds gauge" in response.content.decode()
 
