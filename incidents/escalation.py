@@ -58,9 +58,9 @@ def escalation_policy_for(*, incident: Incident) -> EscalationPolicy | None:
     )
     if service is not None:
         return service.escalation_policy
-    if incident.team.escalation_policy_id:
-        return EscalationPolicy.objects.filter(pk=incident.team.escalation_policy_id).first()
-    return None
+    # Read the team's default from the database, not from ``incident.team``: the caller's
+    # team instance may predate the policy being set (seed_demo sets it mid-run).
+    return EscalationPolicy.objects.filter(default_for_teams=incident.team_id).first()
 
 
 def policy_snapshot(policy: EscalationPolicy) -> dict[str, Any]:
@@ -96,6 +96,8 @@ def escalation_start(*, incident: Incident, actor: AbstractBaseUser | None = Non
     if policy is None and not IncidentEscalation.objects.filter(incident=incident).exists():
         # Paging is opt-in per team: a team without a policy has not set up on-call yet.
         logger.debug("Incident %s: no escalation policy, nobody paged", incident.pk)
+        return
+    if _not_paged_for_maintenance(incident=incident, at=now):
         return
     snapshot = policy_snapshot(policy) if policy is not None else {}
     escalation = IncidentEscalation.objects.select_for_update().filter(incident=incident).first()
@@ -135,6 +137,36 @@ def escalation_start(*, incident: Incident, actor: AbstractBaseUser | None = Non
         data={"event": "started", "policy": snapshot["name"], "run": escalation.run},
     )
     _execute_step(escalation, incident, now)
+
+
+def _not_paged_for_maintenance(*, incident: Incident, at: datetime) -> bool:
+    """An incident whose services are ALL under maintenance is recorded but nobody is
+    paged: a timeline event says why and until when. An incident without services, or
+    with one service outside maintenance, is paged as usual."""
+    from incidents.selectors_status import services_maintenance_until
+    from incidents.services import timeline_event_create
+
+    services = list(incident.services.order_by("name").values_list("pk", "name"))
+    if not services:
+        return False
+    until = services_maintenance_until(service_ids=[pk for pk, _name in services], at=at)
+    if len(until) < len(services):
+        return False
+    details = ", ".join(
+        f"{name} under maintenance until {until[pk]:%Y-%m-%d %H:%M %Z}" for pk, name in services
+    )
+    timeline_event_create(
+        incident=incident,
+        kind=TimelineEventKind.ESCALATION,
+        message=f"Not paged: {details}.",
+        data={
+            "event": "not_paged_maintenance",
+            "services": [
+                {"id": pk, "name": name, "until": until[pk].isoformat()} for pk, name in services
+            ],
+        },
+    )
+    return True
 
 
 def escalation_stop(
@@ -350,6 +382,7 @@ class _StepBatch:
 
         if self.pages:
             Page.objects.bulk_create(self.pages, ignore_conflicts=True)
+            self._invite_paged_to_channels()
         if self.events:
             TimelineEvent.objects.bulk_create(self.events)
         _save_escalations(self.escalations)
@@ -373,6 +406,18 @@ class _StepBatch:
                 logger.exception("Broker unavailable; the sweep will run these steps")
 
         transaction.on_commit(enqueue)
+
+    def _invite_paged_to_channels(self) -> None:
+        """The people paged join the incident's Slack channel (after commit). At declaration
+        the channel is not reserved yet; opening it invites who was paged by then."""
+        from incidents.services_communication import incident_channel_invite_later
+
+        paged: dict[int, tuple[Incident, dict[int, AbstractBaseUser]]] = {}
+        for page in self.pages:
+            _incident, users = paged.setdefault(page.incident_id, (page.incident, {}))
+            users.setdefault(page.user_id, page.user)
+        for incident, users in paged.values():
+            incident_channel_invite_later(incident=incident, users=list(users.values()))
 
     # --- cached lookups ---------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
-from incidents.models import Incident, Page, PageStatus
+from incidents.models import Incident, IncidentStatus, Page, PageStatus
 from oncall.load import business_seconds, iso_week
 from oncall.models import Handoff, Team
 
@@ -66,3 +66,72 @@ def oncall_load(*, team: Team, since: datetime, until: datetime) -> list[dict[st
             }
         )
     return report
+
+
+# --- web sections (home, incident page) -------------------------------------------------
+
+
+def oncall_now(*, user: Any, at: datetime | None = None) -> list[dict[str, Any]]:
+    """For each of the user's teams (every team for staff, like the home page's team list):
+    its schedules and who is on call on each now. Seven queries whatever the number of teams,
+    schedules and layers; a schedule that cannot be computed says so instead of failing."""
+    from django.utils import timezone
+
+    from oncall.schedules import schedule_oncall_user_id
+    from oncall.selectors import team_list
+    from oncall.selectors_oncall import schedule_list, users_by_id
+
+    at = at or timezone.now()
+    teams = list(team_list(user=user))
+    by_team: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    oncall_ids: set[int] = set()
+    for schedule in schedule_list(user=user).filter(team__in=[t.pk for t in teams]):
+        try:
+            user_id, problem = schedule_oncall_user_id(schedule=schedule, at=at), None
+        except ValueError as exc:
+            user_id, problem = None, f"cannot be computed ({exc})"
+        if user_id is not None:
+            oncall_ids.add(user_id)
+        by_team[schedule.team_id].append(
+            {"schedule": schedule, "user_id": user_id, "problem": problem}
+        )
+    users = users_by_id(oncall_ids) if oncall_ids else {}
+    for rows in by_team.values():
+        for row in rows:
+            row["user"] = users.get(row.pop("user_id"))
+    return [{"team": team, "schedules": by_team.get(team.pk, [])} for team in teams]
+
+
+def my_pending_pages(*, user: Any, limit: int = 20) -> list[dict[str, Any]]:
+    """The incidents still triggered for which a page was sent to ``user``: one row per
+    incident with the last page sent and how many steps paged them, newest first. Two
+    queries whatever the number of pages."""
+    from django.db.models import Count, Max
+
+    from oncall.selectors import team_ids_for_user
+
+    if not user.is_authenticated:
+        return []
+    pages = Page.objects.filter(
+        user=user, status=PageStatus.SENT, incident__status=IncidentStatus.TRIGGERED
+    )
+    team_ids = team_ids_for_user(user=user)
+    if team_ids is not None:
+        pages = pages.filter(incident__team_id__in=team_ids)
+    rows = list(
+        pages.values("incident_id")
+        .annotate(last_paged_at=Max("sent_at"), pages=Count("id"))
+        .order_by("-last_paged_at", "-incident_id")[:limit]
+    )
+    incidents = Incident.objects.select_related("team", "severity").in_bulk(
+        [row["incident_id"] for row in rows]
+    )
+    return [
+        {
+            "incident": incidents[row["incident_id"]],
+            "last_paged_at": row["last_paged_at"],
+            "pages": row["pages"],
+        }
+        for row in rows
+        if row["incident_id"] in incidents
+    ]

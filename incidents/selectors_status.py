@@ -196,3 +196,22 @@ def service_under_maintenance(*, service: Service, at: datetime | None = None) -
     return MaintenanceWindow.objects.filter(
         services=service, starts_at__lte=at, ends_at__gt=at
     ).exists()
+
+
+def services_maintenance_until(
+    *, service_ids: list[int], at: datetime | None = None
+) -> dict[int, datetime]:
+    """For paging: {service id: end of its active maintenance window} for the services
+    that are under maintenance at ``at`` (the latest end when windows overlap), in one
+    query. A service is missing when :func:`service_under_maintenance` would say False."""
+    at = at or timezone.now()
+    through = MaintenanceWindow.services.through
+    rows = through.objects.filter(
+        service_id__in=service_ids,
+        maintenancewindow__starts_at__lte=at,
+        maintenancewindow__ends_at__gt=at,
+    ).values_list("service_id", "maintenancewindow__ends_at")
+    until: dict[int, datetime] = {}
+    for service_id, ends_at in rows:
+        until[service_id] = max(ends_at, until.get(service_id, ends_at))
+    return until

@@ -30,6 +30,7 @@ from incidents.models import (
     IncidentChannel,
     IncidentChannelState,
     IncidentCommunication,
+    Page,
     ReminderKind,
     Service,
     StatusPageState,
@@ -529,7 +530,16 @@ def incident_channel_open(*, incident_id: int) -> IncidentChannel | None:
         channel.channel_id = slack.create_channel(channel.name, private=incident.private)
         channel.save(update_fields=["channel_id"])
     people = [p for p in (incident.commander, incident.scribe, incident.communications_lead) if p]
-    user_ids = sorted({uid for p in people if p.email and (uid := slack.find_user_id(p.email))})
+    # ...and the responders paged so far (at declaration the first step pages before this
+    # channel row exists, so its invitation is made here).
+    emails = {p.email for p in people if p.email}
+    emails.update(
+        Page.objects.filter(incident=incident, user__is_active=True)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+        .distinct()
+    )
+    user_ids = sorted({uid for email in sorted(emails) if (uid := slack.find_user_id(email))})
     slack.invite(channel.channel_id, user_ids)
     slack.post(
         channel.channel_id,

@@ -140,3 +140,26 @@ def test_seed_demo_is_idempotent_and_covers_every_severity_and_status():
     assert all(
         i.acknowledged_at and i.triggered_at <= i.acknowledged_at <= i.resolved_at for i in resolved
     )
+    # The demo pages somebody (issue 3): every team has a schedule and a default policy,
+    # and each still-triggered incident is escalating with pages waiting for the worker.
+    from incidents.models import EscalationState, IncidentEscalation, Page, PageStatus
+    from oncall.models import EscalationPolicy, Schedule
+
+    assert (Schedule.objects.count(), EscalationPolicy.objects.count()) == (3, 3)
+    assert not Team.objects.filter(escalation_policy__isnull=True).exists()
+    triggered = Incident.objects.filter(status="triggered")
+    assert triggered.count() == 6
+    assert (
+        IncidentEscalation.objects.filter(
+            incident__in=triggered, state=EscalationState.ACTIVE
+        ).count()
+        == 6
+    )
+    assert set(
+        Page.objects.filter(incident__in=triggered).values_list("incident", flat=True)
+    ) == set(triggered.values_list("pk", flat=True))
+    assert (
+        not Page.objects.exclude(incident__in=triggered)
+        .exclude(status=PageStatus.CANCELLED)
+        .exists()
+    )

@@ -177,8 +177,9 @@ def test_figures_owned_by_other_modules_are_null_with_a_reason(api, dataset, mem
     for name in (
         "postmortem_completion_rate",
         "action_item_completion_rate",
-        "pages_per_engineer_per_week",
     ):
+        if name in metrics._providers:  # registered by its app since
+            continue
         assert body[name] is None
         assert body["unavailable"][name].startswith("not available until")
 
@@ -247,7 +248,8 @@ def test_anonymous_is_refused(api, db):
 def test_query_count_does_not_grow_with_incidents(api, team, member, django_assert_max_num_queries):
     base = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
     _incident(team, member, "SEV1", base, ack=60, resolve=600)
-    with django_assert_max_num_queries(12) as small:
+    # 14: the incident figures, plus two for pages_per_engineer_per_week (issue 3).
+    with django_assert_max_num_queries(14) as small:
         _get(api, member, **_period(team))
     for hour in range(1, 16):
         _incident(team, member, f"SEV{hour % 4 + 1}", base + timedelta(hours=hour), ack=hour)

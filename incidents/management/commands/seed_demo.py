@@ -155,6 +155,9 @@ class Command(BaseCommand):
                 Service.objects.get_or_create(team=team, slug=slug, defaults={"name": name})[0]
                 for name, slug in spec["services"]
             ]
+            # Issue 3: a schedule and a default policy before the incidents, so the open
+            # demo incidents page somebody (the worker's sweep escalates them).
+            call_command("seed_oncall_demo", team=team.slug, stdout=self.stdout)
             if Incident.objects.filter(team=team).exists():
                 continue
             total += self._incidents(rng, team, people, team_services, severities, spec["titles"])

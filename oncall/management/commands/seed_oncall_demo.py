@@ -22,10 +22,16 @@ from oncall.models import (
 class Command(BaseCommand):
     help = "Create a demo on-call schedule and escalation policy for every team (idempotent)."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--team", help="Only this team (slug); default: every team.")
+
     @transaction.atomic
     def handle(self, *args, **options):
         monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
-        for team in Team.objects.order_by("pk"):
+        teams = Team.objects.order_by("pk")
+        if options.get("team"):
+            teams = teams.filter(slug=options["team"])
+        for team in teams:
             members = list(team.memberships.select_related("user").order_by("user__username"))
             if not members:
                 continue

@@ -1,0 +1,192 @@
+"""The paging engine's sections: "On call now" and "My pending pages" on the home page,
+"Pages sent" on the incident page; with query counts that do not grow with rows."""
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+import time_machine
+
+from incidents import services, tasks
+from incidents.models import Incident
+from tests.incidents.factories import IncidentFactory
+from tests.oncall.factories import make_policy, make_schedule, member_of
+
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(T0, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def signed_in(client, member):
+    client.force_login(member)
+    return client
+
+
+@pytest.fixture
+def people(team):
+    return {name: member_of(team, name) for name in ("alice", "bob", "carol")}
+
+
+def daily(team, users, name="Primary"):
+    # Handoffs at 10:05 from Sat 02-28: carol, then alice (from 03-01 10:05), then bob.
+    return make_schedule(
+        team,
+        [
+            {
+                "users": users,
+                "rotation": "daily",
+                "handoff_time": time(10, 5),
+                "start": date(2026, 2, 28),
+            }
+        ],
+        name=name,
+    )
+
+
+def section(body, name):
+    match = re.search(rf'<section id="section-{name}">(.*?)</section>', body, re.S)
+    assert match, f"section {name} not on the page"
+    return match.group(1)
+
+
+def cells(html):
+    return [
+        [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", html, re.S)
+        if "<td" in row
+    ]
+
+
+def test_home_shows_who_is_on_call_now_on_each_schedule_of_my_teams(
+    clock, signed_in, team, other_team, outsider, people
+):
+    daily(team, [people["carol"], people["alice"], people["bob"]])
+    make_schedule(team, [], name="Secondary (empty)")
+    daily(other_team, [outsider], name="Mobile primary")
+    rows = cells(section(signed_in.get("/").content.decode(), "on-call-now"))
+    assert rows == [
+        ["Payments", "Primary", "alice"],
+        ["Payments", "Secondary (empty)", "nobody"],
+    ]
+    clock.shift(timedelta(minutes=5))  # the 10:05 handoff
+    rows = cells(section(signed_in.get("/").content.decode(), "on-call-now"))
+    assert rows[0] == ["Payments", "Primary", "bob"]
+
+
+def test_a_team_without_schedules_says_so(clock, signed_in, team):
+    rows = cells(section(signed_in.get("/").content.decode(), "on-call-now"))
+    assert rows == [["Payments", "no schedule"]]
+
+
+def test_my_pending_pages_lists_triggered_incidents_i_was_paged_for(
+    clock, signed_in, committing, team, member, people
+):
+    make_policy(team, [(5, [member]), (5, [people["alice"]])])
+    with committing():
+        first = IncidentFactory(team=team, severity="SEV1", title="Checkout down")
+    clock.shift(timedelta(minutes=1))
+    with committing():
+        second = IncidentFactory(team=team, severity="SEV2", title="Slow search")
+        done = IncidentFactory(team=team, severity="SEV2", title="Acknowledged already")
+    with committing():
+        services.incident_acknowledge(incident=done, actor=member)
+    # Five minutes later the second rule pages alice, not me: my list is unchanged.
+    clock.shift(timedelta(minutes=5))
+    with committing():
+        tasks.run_due_escalations.delay().get()
+    body = signed_in.get("/").content.decode()
+    rows = cells(section(body, "my-pending-pages"))
+    assert [r[0] for r in rows] == [
+        f"{second.reference} Slow search",
+        f"{first.reference} Checkout down",
+    ]
+    assert [r[3] for r in rows] == ["1", "1"]
+    # The existing "waiting for acknowledgement" list is still there.
+    assert 'id="pending-acks"' in body
+
+    with committing():
+        services.incident_acknowledge(incident=first, actor=member)
+    rows = cells(section(signed_in.get("/").content.decode(), "my-pending-pages"))
+    assert [r[0] for r in rows] == [f"{second.reference} Slow search"]
+
+
+def test_nobody_paged_me(clock, signed_in, team):
+    html = section(signed_in.get("/").content.decode(), "my-pending-pages")
+    assert "No page is waiting for you." in html
+
+
+def test_incident_page_lists_the_pages_sent(clock, signed_in, committing, team, member, people):
+    make_policy(team, [(5, [people["alice"]]), (10, [people["bob"]])])
+    with committing():
+        incident = IncidentFactory(team=team, severity="SEV1")
+    clock.shift(timedelta(minutes=5))
+    with committing():
+        tasks.run_due_escalations.delay().get()
+    rows = cells(
+        section(
+            signed_in.get(f"/incidents/{incident.pk}/").content.decode(), "pages-sent-by-engine"
+        )
+    )
+    assert rows == [
+        ["alice", "1", "email", "Sent", "2026-03-02 10:00:00"],
+        ["bob", "2", "email", "Sent", "2026-03-02 10:05:00"],
+    ]
+
+
+def test_incident_page_without_pages(clock, signed_in, incident):
+    html = section(
+        signed_in.get(f"/incidents/{incident.pk}/").content.decode(), "pages-sent-by-engine"
+    )
+    assert "Nobody was paged for this incident." in html
+
+
+def test_home_query_count_does_not_grow_with_schedules_and_pages(
+    clock, signed_in, committing, team, member, people, django_assert_max_num_queries
+):
+    make_policy(team, [(5, [member, people["alice"]])])
+    daily(team, [people["carol"], people["alice"]])
+    with committing():
+        IncidentFactory(team=team, severity="SEV1")
+    with django_assert_max_num_queries(30) as few:
+        assert signed_in.get("/").status_code == 200
+    for n in range(4):
+        daily(team, [people["bob"], people["carol"], member], name=f"Schedule {n}")
+        other = member_of(team, f"extra{n}")
+        daily(team, [other], name=f"Solo {n}")
+    for _ in range(6):
+        clock.shift(timedelta(minutes=2))  # past the e-mail throttle: each page goes out
+        with committing():
+            IncidentFactory(team=team, severity="SEV2")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        body = signed_in.get("/").content.decode()
+    assert len(cells(section(body, "on-call-now"))) == 9
+    assert len(cells(section(body, "my-pending-pages"))) == 7
+
+
+def test_incident_page_query_count_does_not_grow_with_pages(
+    clock, signed_in, committing, team, member, people, django_assert_max_num_queries
+):
+    make_policy(team, [(1, [people["alice"]])], repeat=9)
+    with committing():
+        incident = IncidentFactory(team=team, severity="SEV1")
+    url = f"/incidents/{incident.pk}/"
+    with django_assert_max_num_queries(40) as few:
+        assert signed_in.get(url).status_code == 200
+    for _ in range(9):
+        clock.shift(timedelta(minutes=1))
+        with committing():
+            tasks.run_due_escalations.delay().get()
+    assert Incident.objects.get(pk=incident.pk).pages.count() == 10
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        body = signed_in.get(url).content.decode()
+    assert len(cells(section(body, "pages-sent-by-engine"))) == 10
