@@ -128,3 +128,19 @@ def test_runbook_pages_query_count_does_not_grow(
         services.runbook_update(runbook=first, actor=member, body=BODY + f"\nEdit {index}\n")
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert signed_in.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/oncall/", "/postmortems/", "/action-items/", "/runbooks/", "/runbooks/coverage/"],
+)
+def test_anonymous_visitors_are_sent_to_sign_in(client, db, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_nav_links_to_the_new_pages(signed_in):
+    body = signed_in.get("/").content.decode()
+    for path in ("/oncall/", "/postmortems/", "/action-items/", "/runbooks/"):
+        assert f'href="{path}"' in body
