@@ -324,7 +324,7 @@ def _local_instant(raw: str, zone: ZoneInfo) -> datetime.datetime | None:
         value = parse_datetime(raw.strip())
     except ValueError:
         return None
-    if value is None:
+    if value is None or not 1971 <= value.year <= 9000:
         return None
     if timezone.is_naive(value):
         value = value.replace(tzinfo=zone)

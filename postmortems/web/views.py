@@ -365,7 +365,12 @@ def _parse_instant(raw: str, entry: Any) -> datetime.datetime:
         TIMELINE_FORMAT
     ):
         return entry.occurred_at
-    value = parse_datetime(raw) if raw else None
+    try:
+        value = parse_datetime(raw) if raw else None
+    except ValueError:
+        value = None
+    if value is not None and not 1971 <= value.year <= 9000:
+        value = None
     if value is None:
         raise InvalidInput(
             "Invalid time.",

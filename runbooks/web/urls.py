@@ -8,6 +8,8 @@ urlpatterns = [
     path("runbooks/<int:runbook_id>/", views.runbook_detail, name="web-runbook-detail"),
     path("runbooks/<int:runbook_id>/tested/", views.runbook_tested, name="web-runbook-tested"),
     path(
-        "runbooks/<int:runbook_id>/versions/", views.runbook_versions_page, name="web-runbook-versions"
+        "runbooks/<int:runbook_id>/versions/",
+        views.runbook_versions_page,
+        name="web-runbook-versions",
     ),
 ]

@@ -126,6 +126,14 @@ def test_override_form_creates_an_override_in_the_viewers_zone(signed_in, team, 
         follow=True,
     )
     assert "The end must be after the start" in response.content.decode()
+    for bad in ("2026-02-30T10:00", "0001-01-01T00:00", "soon"):
+        response = signed_in.post(
+            f"/oncall/schedules/{schedule.pk}/overrides/",
+            {"user": member.pk, "start": bad, "end": "2026-03-10T08:00"},
+            follow=True,
+        )
+        assert response.status_code == 200
+        assert "give a start and an end" in response.content.decode()
     assert ScheduleOverride.objects.count() == 1
     # Removing it.
     signed_in.post(f"/oncall/schedules/{schedule.pk}/overrides/{override.pk}/delete/")

@@ -217,6 +217,15 @@ def test_editor_saves_sections_whys_factors_and_timeline(signed_in, team, member
     )
     assert response.status_code == 200
     assert "whole number" in response.content.decode()
+    # So is an impossible or out-of-range timeline time.
+    for bad in ("2026-02-30T10:00:00", "0001-01-01T00:00:00+14:00"):
+        response = signed_in.post(
+            f"/postmortems/{pm.pk}/save/",
+            {"entry-id": [""], "entry-occurred_at": [bad], "entry-description": ["x"]},
+            follow=True,
+        )
+        assert response.status_code == 200
+        assert "Give each entry a time" in response.content.decode()
 
 
 def test_submit_and_publish_with_confirmation_when_warnings_exist(signed_in, team, member):
