@@ -17,6 +17,9 @@ api_v1 = [
 
 urlpatterns = [
     path("", include("incidents.web.urls")),
+    path("", include("postmortems.web.urls")),
+    path("", include("oncall.web.urls")),
+    path("", include("runbooks.web.urls")),
     path("metrics", prometheus_metrics, name="prometheus-metrics"),
     path("admin/", admin.site.urls),
     path("ack/<str:token>/", acknowledge_link, name="incident-ack-link"),

@@ -1,0 +1,470 @@
+"""Pages for postmortems and action items. Reads through postmortems.selectors, writes
+through postmortems.services; a domain error becomes a message on the page. Another
+team's postmortem or action item is "not found" (404)."""
+
+import datetime
+from collections import OrderedDict
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.views.decorators.http import require_POST
+
+from config.errors import DomainError, InvalidInput, NotFound
+from oncall.selectors import team_get, team_list, team_membership_list
+from postmortems import selectors, services
+from postmortems.models import (
+    ActionItemKind,
+    ActionItemPriority,
+    ActionItemStatus,
+    FactorCategory,
+    Postmortem,
+    PostmortemStatus,
+)
+
+PAGE_SIZE = 50
+TIMELINE_FORMAT = "%Y-%m-%dT%H:%M:%S"
+SECTION_LABELS = (
+    ("summary", "Summary"),
+    ("impact", "Impact"),
+    ("root_cause", "Root cause"),
+    ("what_went_well", "What went well"),
+    ("what_went_wrong", "What went wrong"),
+    ("lessons_technical", "Lessons: technical"),
+    ("lessons_process", "Lessons: process"),
+    ("lessons_communication", "Lessons: communication"),
+    ("supporting_data", "Supporting data"),
+)
+NUMBER_LABELS = (
+    ("users_affected", "Users affected"),
+    ("failed_operations", "Failed operations"),
+    ("estimated_revenue_loss", "Estimated revenue loss"),
+    ("support_tickets", "Support tickets"),
+)
+
+
+def _not_found(error: NotFound) -> Http404:
+    return Http404(error.detail)
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(request.headers.get("HX-Request"))
+
+
+# --- action items ---------------------------------------------------------------------
+
+
+def _board_filters(request: HttpRequest) -> dict[str, Any]:
+    params = request.GET
+    team = None
+    if params.get("team"):
+        try:
+            team = team_get(user=request.user, team_id=params["team"])
+        except NotFound as error:
+            raise _not_found(error) from None
+    return {"team": team, "mine": params.get("mine") in ("1", "true", "on")}
+
+
+def _board_context(request: HttpRequest) -> dict[str, Any]:
+    filters = _board_filters(request)
+    items = selectors.action_item_list(user=request.user)
+    if filters["team"] is not None:
+        items = items.filter(incident__team=filters["team"])
+    if filters["mine"]:
+        items = items.filter(owner=request.user)
+    board = selectors.action_item_board(items=items)
+    labels = dict(ActionItemStatus.choices)
+    transitions = _transition_buttons()
+    for column in board["columns"].values():
+        for item in column:
+            item.next_statuses = transitions[item.status]
+    return {
+        "filters": filters,
+        "query": request.GET.urlencode(),
+        "teams": list(team_list(user=request.user)),
+        "columns": [
+            (status, labels[status], column) for status, column in board["columns"].items()
+        ],
+        "owners": board["owners"],
+        "is_htmx": _is_htmx(request),
+        "today": timezone.localdate(),
+    }
+
+
+def _transition_buttons() -> dict[str, list[tuple[str, str]]]:
+    labels = dict(ActionItemStatus.choices)
+    return {
+        status: [(to, labels[to]) for to in allowed]
+        for status, allowed in services.ACTION_ITEM_TRANSITIONS.items()
+    }
+
+
+def _with_next_statuses(items: list[Any]) -> list[Any]:
+    transitions = _transition_buttons()
+    for item in items:
+        item.next_statuses = transitions[item.status]
+    return items
+
+
+def action_item_board_page(request: HttpRequest) -> HttpResponse:
+    context = _board_context(request)
+    if _is_htmx(request):
+        return render(request, "action_items/_board.html", context)
+    return render(request, "action_items/board.html", context)
+
+
+@require_POST
+def action_item_status(request: HttpRequest, item_id: int) -> HttpResponse:
+    try:
+        item = selectors.action_item_get(user=request.user, item_id=item_id)
+    except NotFound as error:
+        raise _not_found(error) from None
+    try:
+        services.action_item_set_status(
+            item=item,
+            actor=request.user,
+            status=request.POST.get("status", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, f"{item.title}: {request.POST.get('status', '')}.")
+    back_to_postmortem = request.POST.get("from") == "postmortem" and item.postmortem_id
+    if _is_htmx(request):
+        if back_to_postmortem:
+            context = _postmortem_context(request, item.postmortem_id)
+            return render(request, "postmortems/_action_items.html", context)
+        return render(request, "action_items/_board.html", _board_context(request))
+    if back_to_postmortem:
+        return redirect("web-postmortem-detail", postmortem_id=item.postmortem_id)
+    query = request.GET.urlencode()
+    return redirect("/action-items/" + (f"?{query}" if query else ""))
+
+
+# --- postmortems ----------------------------------------------------------------------
+
+
+def postmortem_list_page(request: HttpRequest) -> HttpResponse:
+    params = request.GET
+    postmortems = selectors.postmortem_list(user=request.user)
+    team = None
+    if params.get("team"):
+        try:
+            team = team_get(user=request.user, team_id=params["team"])
+        except NotFound as error:
+            raise _not_found(error) from None
+        postmortems = postmortems.filter(incident__team=team)
+    if params.get("status") in PostmortemStatus.values:
+        postmortems = postmortems.filter(status=params["status"])
+    if params.get("breached") in ("1", "true", "on"):
+        postmortems = postmortems.exclude(sla_breached_at=None)
+    page = Paginator(postmortems, PAGE_SIZE).get_page(params.get("page"))
+    query = params.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "postmortems/list.html",
+        {
+            "page": page,
+            "teams": list(team_list(user=request.user)),
+            "statuses": PostmortemStatus.choices,
+            "params": params,
+            "team": team,
+            "query": query.urlencode(),
+        },
+    )
+
+
+def _postmortem_or_404(request: HttpRequest, postmortem_id: Any) -> Postmortem:
+    try:
+        return selectors.postmortem_get(user=request.user, postmortem_id=postmortem_id)
+    except NotFound as error:
+        raise _not_found(error) from None
+
+
+def _postmortem_context(request: HttpRequest, postmortem_id: Any) -> dict[str, Any]:
+    postmortem = _postmortem_or_404(request, postmortem_id)
+    warnings = selectors.postmortem_blameless_warnings(postmortem=postmortem)
+    by_field: dict[str, list[Any]] = {}
+    for warning in warnings:
+        by_field.setdefault(warning.field, []).append(warning)
+    whys = [
+        {
+            "why": why,
+            "number": index + 1,
+            "warnings": by_field.get(f"whys[{index}].question", [])
+            + by_field.get(f"whys[{index}].answer", []),
+        }
+        for index, why in enumerate(postmortem.whys.all())
+    ]
+    factors = list(postmortem.contributing_factors.all())
+    factor_warnings = {
+        factor.pk: by_field.get(f"contributing_factors[{index}].description", [])
+        for index, factor in enumerate(factors)
+    }
+    fishbone: OrderedDict[str, dict[str, Any]] = OrderedDict(
+        (value, {"label": label, "factors": []}) for value, label in FactorCategory.choices
+    )
+    for factor in factors:
+        fishbone[factor.category]["factors"].append(
+            {"factor": factor, "warnings": factor_warnings[factor.pk]}
+        )
+    sections = [
+        {
+            "name": name,
+            "label": label,
+            "value": getattr(postmortem, name),
+            "warnings": by_field.get(name, []),
+        }
+        for name, label in SECTION_LABELS
+    ]
+    return {
+        "postmortem": postmortem,
+        "incident": postmortem.incident,
+        "warnings": warnings,
+        "sections": sections,
+        "numbers": [
+            {"name": name, "label": label, "value": getattr(postmortem, name)}
+            for name, label in NUMBER_LABELS
+        ],
+        "whys": whys,
+        "fishbone": list(fishbone.values()),
+        "factor_categories": FactorCategory.choices,
+        "timeline": [
+            {
+                "entry": entry,
+                "value": timezone.localtime(entry.occurred_at, datetime.UTC).strftime(
+                    TIMELINE_FORMAT
+                ),
+            }
+            for entry in postmortem.timeline_entries.all()
+        ],
+        "action_items": _with_next_statuses(list(postmortem.action_items.all())),
+        "is_htmx": _is_htmx(request),
+        "members": [m.user for m in team_membership_list(team=postmortem.incident.team)],
+        "priorities": ActionItemPriority.choices,
+        "kinds": ActionItemKind.choices,
+        "problems": services.postmortem_publish_problems(postmortem=postmortem),
+        "reviewers": list(postmortem.reviewers.all()),
+        "amendments": list(postmortem.amendments.all()),
+    }
+
+
+def postmortem_detail(request: HttpRequest, postmortem_id: int) -> HttpResponse:
+    return render(request, "postmortems/detail.html", _postmortem_context(request, postmortem_id))
+
+
+def postmortem_print(request: HttpRequest, postmortem_id: int) -> HttpResponse:
+    return render(request, "postmortems/print.html", _postmortem_context(request, postmortem_id))
+
+
+def _parse_number(name: str, raw: str) -> int | Decimal | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        if name == "estimated_revenue_loss":
+            value: int | Decimal = Decimal(raw)
+            if not value.is_finite() or value < 0 or value >= Decimal("1e12"):
+                raise InvalidOperation
+            return value.quantize(Decimal("0.01"))
+        value = int(raw)
+        if not 0 <= value <= 2_147_483_647:
+            raise ValueError
+        return value
+    except (ValueError, InvalidOperation):
+        raise InvalidInput(
+            "Invalid number.", errors={name: ["Enter a whole number of zero or more."]}
+        ) from None
+
+
+def _row_id(raw: str) -> int | None:
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        raise InvalidInput("Invalid row.", errors={"rows": ["Unknown row."]}) from None
+
+
+def _rows(
+    request: HttpRequest, prefix: str, names: tuple[str, ...], extra: tuple[str, ...] = ()
+) -> list[dict[str, str]]:
+    """Rows posted as parallel lists (``why-id``, ``why-question``…); a row whose values
+    in ``names`` are all blank is dropped, which is how a row is removed."""
+    columns = {name: request.POST.getlist(f"{prefix}-{name}") for name in ("id", *names, *extra)}
+    count = max(len(values) for values in columns.values())
+    rows = []
+    for index in range(count):
+        row = {
+            name: (values[index] if index < len(values) else "").strip()
+            for name, values in columns.items()
+        }
+        if any(row[name] for name in names):
+            rows.append(row)
+    return rows
+
+
+def _edit_fields(request: HttpRequest, postmortem: Postmortem) -> dict[str, Any]:
+    post = request.POST
+    fields: dict[str, Any] = {}
+    for name, _label in SECTION_LABELS:
+        if name in post:
+            fields[name] = post[name]
+    for name, _label in NUMBER_LABELS:
+        if name in post:
+            fields[name] = _parse_number(name, post[name])
+    if post.get("owner"):
+        members = {
+            str(m.user_id): m.user for m in team_membership_list(team=postmortem.incident.team)
+        }
+        if post["owner"] not in members:
+            raise InvalidInput("Invalid owner.", errors={"owner": ["Choose a team member."]})
+        fields["owner"] = members[post["owner"]]
+    if "why-question" in post:
+        fields["whys"] = [
+            {"id": _row_id(row["id"]), "question": row["question"], "answer": row["answer"]}
+            for row in _rows(request, "why", ("question", "answer"))
+        ]
+    if "factor-description" in post:
+        factors = []
+        for row in _rows(request, "factor", ("description",), ("category",)):
+            if row["category"] not in FactorCategory.values:
+                raise InvalidInput(
+                    "Invalid category.", errors={"contributing_factors": ["Choose a category."]}
+                )
+            factors.append(
+                {
+                    "id": _row_id(row["id"]),
+                    "category": row["category"],
+                    "description": row["description"],
+                }
+            )
+        fields["contributing_factors"] = factors
+    if "entry-description" in post:
+        existing = {e.pk: e for e in postmortem.timeline_entries.all()}
+        entries = []
+        for row in _rows(request, "entry", ("occurred_at", "description")):
+            row_id = _row_id(row["id"])
+            occurred_at = _parse_instant(row["occurred_at"], existing.get(row_id))
+            entries.append(
+                {"id": row_id, "occurred_at": occurred_at, "description": row["description"]}
+            )
+        fields["timeline_entries"] = entries
+    return fields
+
+
+def _parse_instant(raw: str, entry: Any) -> datetime.datetime:
+    # The editor shows UTC to the second; an unchanged value keeps the exact original.
+    if entry is not None and raw == timezone.localtime(entry.occurred_at, datetime.UTC).strftime(
+        TIMELINE_FORMAT
+    ):
+        return entry.occurred_at
+    try:
+        value = parse_datetime(raw) if raw else None
+    except ValueError:
+        value = None
+    if value is not None and not 1971 <= value.year <= 9000:
+        value = None
+    if value is None:
+        raise InvalidInput(
+            "Invalid time.",
+            errors={"timeline_entries": ["Give each entry a time (YYYY-MM-DDTHH:MM, UTC)."]},
+        )
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=datetime.UTC)
+    return value
+
+
+@require_POST
+def postmortem_action(request: HttpRequest, postmortem_id: int, action: str) -> HttpResponse:
+    postmortem = _postmortem_or_404(request, postmortem_id)
+    try:
+        if action == "save":
+            fields = _edit_fields(request, postmortem)
+            services.postmortem_update(
+                postmortem=postmortem,
+                actor=request.user,
+                amendment_reason=request.POST.get("amendment_reason", ""),
+                **fields,
+            )
+            messages.success(request, "Saved.")
+        elif action == "submit":
+            services.postmortem_submit(postmortem=postmortem, actor=request.user)
+            messages.success(request, "Submitted for review.")
+        elif action == "request-changes":
+            services.postmortem_request_changes(
+                postmortem=postmortem, actor=request.user, reason=request.POST.get("reason", "")
+            )
+            messages.success(request, "Sent back to draft.")
+        elif action == "publish":
+            services.postmortem_publish(
+                postmortem=postmortem,
+                actor=request.user,
+                confirm_blameless_warnings=request.POST.get("confirm_blameless_warnings")
+                in ("1", "on", "true"),
+            )
+            messages.success(request, "Published.")
+        else:
+            raise Http404("Unknown action.")
+    except DomainError as error:
+        details = [f"{field}: {' '.join(map(str, errs))}" for field, errs in error.errors.items()]
+        messages.error(request, " ".join([error.detail, *details]))
+    return redirect("web-postmortem-detail", postmortem_id=postmortem.pk)
+
+
+@require_POST
+def postmortem_add_action_item(request: HttpRequest, postmortem_id: int) -> HttpResponse:
+    postmortem = _postmortem_or_404(request, postmortem_id)
+    post = request.POST
+    owner = (
+        get_user_model()
+        .objects.filter(
+            team_memberships__team=postmortem.incident.team, pk=_safe_int(post.get("owner"))
+        )
+        .first()
+    )
+    due_date = _safe_date(post.get("due_date", ""))
+    try:
+        if owner is None:
+            raise InvalidInput("Choose an owner from the team.", errors={"owner": ["Required."]})
+        if due_date is None:
+            raise InvalidInput("Give a due date.", errors={"due_date": ["Required."]})
+        services.action_item_create(
+            actor=request.user,
+            postmortem=postmortem,
+            title=post.get("title", ""),
+            owner=owner,
+            priority=post.get("priority", ""),
+            due_date=due_date,
+            kind=post.get("kind") or ActionItemKind.CORRECTIVE,
+            description=post.get("description", ""),
+        )
+        messages.success(request, "Action item added.")
+    except DomainError as error:
+        details = [f"{field}: {' '.join(map(str, errs))}" for field, errs in error.errors.items()]
+        messages.error(request, " ".join([error.detail, *details]))
+    if _is_htmx(request):
+        return render(
+            request, "postmortems/_action_items.html", _postmortem_context(request, postmortem.pk)
+        )
+    return redirect("web-postmortem-detail", postmortem_id=postmortem.pk)
+
+
+def _safe_int(raw: Any) -> int | None:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+def _safe_date(raw: str) -> datetime.date | None:
+    try:
+        return parse_date(raw.strip())
+    except ValueError:
+        return None
