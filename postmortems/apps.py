@@ -20,3 +20,7 @@ class PostmortemsConfig(AppConfig):
 
         register_provider("postmortem_completion_rate", providers.postmortem_completion_rate)
         register_provider("action_item_completion_rate", providers.action_item_completion_rate)
+
+        from postmortems import web
+
+        web.register()

@@ -254,3 +254,43 @@ def completion_rates(
         "postmortems": postmortem_completion(**kwargs),
         "action_items": action_item_completion(**kwargs),
     }
+
+
+# --- web sections ---------------------------------------------------------------------
+
+SECTION_ROWS = 20
+
+
+def postmortems_owed(*, user: User, limit: int = SECTION_ROWS) -> list[Postmortem]:
+    """The user's unpublished postmortems (owner = user) in their teams, the soonest
+    due first (no due date last). One query."""
+    from django.db.models import F
+
+    if not user.is_authenticated:
+        return []
+    qs = (
+        _scope(Postmortem.objects.filter(owner=user), user, "incident__team")
+        .exclude(status="published")
+        .select_related("incident__team", "incident__severity")
+        .order_by(F("due_at").asc(nulls_last=True), "id")
+    )
+    return list(qs[:limit])
+
+
+def action_items_mine(*, user: User, limit: int = SECTION_ROWS) -> list[ActionItem]:
+    """The user's open and in-progress action items, overdue first (the earliest due
+    date first puts every overdue item before the others). One query."""
+    if not user.is_authenticated:
+        return []
+    qs = (
+        _scope(ActionItem.objects.filter(owner=user), user, "incident__team")
+        .filter(status__in=OPEN_ACTION_ITEM_STATUSES)
+        .select_related("incident__team", "postmortem")
+        .order_by("due_date", "priority", "id")
+    )
+    return list(qs[:limit])
+
+
+def incident_postmortem(*, incident: Any) -> Postmortem | None:
+    """The incident's postmortem with its owner, or None. One query."""
+    return Postmortem.objects.filter(incident=incident).select_related("owner").first()

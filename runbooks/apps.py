@@ -5,4 +5,9 @@ class RunbooksConfig(AppConfig):
     name = "runbooks"
 
     def ready(self) -> None:
-        from runbooks import receivers  # noqa: F401
+        from runbooks import (
+            receivers,  # noqa: F401
+            web,
+        )
+
+        web.register()
