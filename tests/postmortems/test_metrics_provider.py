@@ -127,3 +127,11 @@ def test_a_period_with_nothing_due_is_null_not_zero(api, dataset, member):
     body = _metrics(api, member, team=dataset.pk, since="2025-01-01", until="2025-02-01")
     assert body["postmortem_completion_rate"] is None
     assert body["action_item_completion_rate"] is None
+
+
+def test_the_metrics_page_shows_both_rates(client, dataset, member):
+    client.force_login(member)
+    with time_machine.travel(NOW, tick=False):
+        html = client.get("/metrics/", {**PERIOD, "team": dataset.slug}).content.decode()
+    assert '<strong id="postmortem-completion">33.3%</strong>' in html
+    assert '<strong id="action-item-completion">25.0%</strong>' in html
