@@ -39,6 +39,7 @@ from incidents.models import (
     TimelineEventKind,
 )
 from incidents.models.alerts import routing_key_hash
+from incidents.signals import alert_received
 from oncall.models import Team
 from oncall.selectors import team_is_manager
 
@@ -405,6 +406,15 @@ def _open_new_alert(integration: Integration, event: NormalizedEvent, now: datet
         )
     alert.incident = incident
     alert.save(update_fields=["incident", "storm"])
+    # Inside the ingest transaction: runbooks attach with the incident, or not at all.
+    alert_received.send(
+        sender=Alert,
+        incident=incident,
+        alert=alert,
+        alert_name=alert.name,
+        labels=dict(alert.labels or {}),
+        created_incident=not alert.storm,
+    )
     return alert
 
 

@@ -189,29 +189,108 @@ def action_item_board(*, items: QuerySet[ActionItem]) -> dict[str, Any]:
 # --- completion rates ---------------------------------------------------------------
 
 
-def completion_rates(
-    *, teams: QuerySet[Team] | list[Team], since: datetime.datetime, until: datetime.datetime
-) -> dict[str, metrics.Rate]:
-    """Both completion rates for postmortems due and action items due in [since, until).
-    Reuses the pure formulas in postmortems.metrics."""
-    postmortems = Postmortem.objects.filter(
-        incident__team__in=teams, due_at__gte=since, due_at__lt=until
-    ).values_list("required", "due_at", "published_at")
-    pm_rate = metrics.postmortem_completion_rate(
-        metrics.PostmortemFacts(required=r, due_at=d, published_at=p) for r, d, p in postmortems
+def postmortem_completion(
+    *,
+    teams: QuerySet[Team] | list[Team] | list[int] | None,
+    since: datetime.datetime,
+    until: datetime.datetime,
+    severity: Any = None,
+) -> metrics.Rate:
+    """Required postmortems published by their due date ÷ required postmortems, over the
+    postmortems of incidents resolved in [since, until). ``teams`` None = every team."""
+    qs = Postmortem.objects.filter(
+        incident__resolved_at__gte=since, incident__resolved_at__lt=until
     )
+    if teams is not None:
+        qs = qs.filter(incident__team__in=teams)
+    if severity is not None:
+        qs = qs.filter(incident__severity=severity)
+    rows = qs.values_list("required", "due_at", "published_at")
+    return metrics.postmortem_completion_rate(
+        metrics.PostmortemFacts(required=r, due_at=d, published_at=p) for r, d, p in rows
+    )
+
+
+def action_item_completion(
+    *,
+    teams: QuerySet[Team] | list[Team] | list[int] | None,
+    since: datetime.datetime,
+    until: datetime.datetime,
+    severity: Any = None,
+) -> metrics.Rate:
+    """Action items done by their due date ÷ items due in [since, until) (dates in the
+    reporting zone, ``TIME_ZONE``). ``teams`` None = every team."""
     since_date, until_date = timezone.localdate(since), timezone.localdate(until)
-    items = ActionItem.objects.filter(
-        incident__team__in=teams, due_date__gte=since_date, due_date__lt=until_date
-    ).values_list("due_date", "status", "completed_at")
-    ai_rate = metrics.action_item_completion_rate(
+    qs = ActionItem.objects.filter(due_date__gte=since_date, due_date__lt=until_date)
+    if teams is not None:
+        qs = qs.filter(incident__team__in=teams)
+    if severity is not None:
+        qs = qs.filter(incident__severity=severity)
+    rows = qs.values_list("due_date", "status", "completed_at")
+    return metrics.action_item_completion_rate(
         (
             metrics.ActionItemFacts(
                 due_date=d, status=s, completed_on=timezone.localdate(c) if c else None
             )
-            for d, s, c in items
+            for d, s, c in rows
         ),
         since=since_date,
         until=until_date,
     )
-    return {"postmortems": pm_rate, "action_items": ai_rate}
+
+
+def completion_rates(
+    *,
+    teams: QuerySet[Team] | list[Team] | list[int] | None,
+    since: datetime.datetime,
+    until: datetime.datetime,
+    severity: Any = None,
+) -> dict[str, metrics.Rate]:
+    """Both completion rates for the period [since, until): postmortems of incidents
+    resolved in it, action items due in it. Reuses the pure formulas in
+    postmortems.metrics."""
+    kwargs = {"teams": teams, "since": since, "until": until, "severity": severity}
+    return {
+        "postmortems": postmortem_completion(**kwargs),
+        "action_items": action_item_completion(**kwargs),
+    }
+
+
+# --- web sections ---------------------------------------------------------------------
+
+SECTION_ROWS = 20
+
+
+def postmortems_owed(*, user: User, limit: int = SECTION_ROWS) -> list[Postmortem]:
+    """The user's unpublished postmortems (owner = user) in their teams, the soonest
+    due first (no due date last). One query."""
+    from django.db.models import F
+
+    if not user.is_authenticated:
+        return []
+    qs = (
+        _scope(Postmortem.objects.filter(owner=user), user, "incident__team")
+        .exclude(status="published")
+        .select_related("incident__team", "incident__severity")
+        .order_by(F("due_at").asc(nulls_last=True), "id")
+    )
+    return list(qs[:limit])
+
+
+def action_items_mine(*, user: User, limit: int = SECTION_ROWS) -> list[ActionItem]:
+    """The user's open and in-progress action items, overdue first (the earliest due
+    date first puts every overdue item before the others). One query."""
+    if not user.is_authenticated:
+        return []
+    qs = (
+        _scope(ActionItem.objects.filter(owner=user), user, "incident__team")
+        .filter(status__in=OPEN_ACTION_ITEM_STATUSES)
+        .select_related("incident__team", "postmortem")
+        .order_by("due_date", "priority", "id")
+    )
+    return list(qs[:limit])
+
+
+def incident_postmortem(*, incident: Any) -> Postmortem | None:
+    """The incident's postmortem with its owner, or None. One query."""
+    return Postmortem.objects.filter(incident=incident).select_related("owner").first()

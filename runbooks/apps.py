@@ -6,3 +6,6 @@ class RunbooksConfig(AppConfig):
 
     def ready(self) -> None:
         from runbooks import receivers  # noqa: F401
+        from runbooks.web import sections
+
+        sections.register()

@@ -3,7 +3,12 @@
 from django.dispatch import receiver
 
 from incidents.models import IncidentStatus
-from incidents.signals import incident_declared, incident_status_changed, incident_updated
+from incidents.signals import (
+    alert_received,
+    incident_declared,
+    incident_status_changed,
+    incident_updated,
+)
 from runbooks import services
 
 
@@ -22,3 +27,10 @@ def on_incident_updated(sender, incident, actor, changes, **kwargs) -> None:
 def on_incident_status_changed(sender, incident, actor, new_status, **kwargs) -> None:
     if new_status == IncidentStatus.RESOLVED:
         services.runbook_accuracy_prompt(incident=incident)
+
+
+@receiver(alert_received, dispatch_uid="runbooks_alert_received")
+def on_alert_received(sender, incident, alert_name, labels, **kwargs) -> None:
+    # Both when the alert declared the incident and when it joined an open one (a storm):
+    # attaching is idempotent and a better match only raises the score.
+    services.runbook_attach_matching(incident=incident, alert_name=alert_name, labels=labels)

@@ -8,7 +8,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from config.errors import InvalidInput, NotFound
-from incidents.models import Incident, Service
+from incidents.models import Alert, Incident, Service
 from oncall.models import Team
 from runbooks import matching
 from runbooks.models import Runbook, RunbookAttachment
@@ -123,18 +123,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
-# False until alert ingestion exists on this branch (see alert_names_seen).
-ALERT_NAMES_AVAILABLE = False
+# Alert ingestion (incidents.alerts) keeps each alert's name: coverage lists alert names.
+ALERT_NAMES_AVAILABLE = True
 
 
 def alert_names_seen(*, team: Team, since) -> list[str]:
-    """Distinct alert names of the team's alerts since ``since``.
-
-    Alert ingestion (issue 4) is not on this branch, so this honestly returns [] until
-    an alert model exists; wiring it is one query here (distinct alert names of alerts
-    routed to the team's services since ``since``). The coverage report and its tests
-    go through this one function."""
-    return []
+    """Distinct, non-empty names of the alerts received by the team's integrations since
+    ``since`` (first seen, or seen again, in the window), sorted. One query."""
+    return list(
+        Alert.objects.filter(integration__team=team, last_seen__gte=since)
+        .exclude(name="")
+        .values_list("name", flat=True)
+        .distinct()
+        .order_by("name")
+    )
 
 
 def runbook_coverage(*, team: Team, alert_names: list[str] | None = None) -> dict[str, Any]:

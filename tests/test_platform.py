@@ -126,12 +126,21 @@ def test_admin_declares_and_acknowledges_through_the_service(admin_client, team,
 
 @pytest.mark.django_db
 def test_seed_demo_is_idempotent_and_covers_every_severity_and_status():
+    from postmortems.models import ActionItem, Postmortem
+
+    def counts():
+        return (
+            Team.objects.count(),
+            Incident.objects.count(),
+            TimelineEvent.objects.count(),
+            Postmortem.history.count(),
+            ActionItem.history.count(),
+        )
+
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    first = (Team.objects.count(), Incident.objects.count(), TimelineEvent.objects.count())
+    first = counts()
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    assert (Team.objects.count(), Incident.objects.count(), TimelineEvent.objects.count()) == (
-        first
-    )
+    assert counts() == first
     assert first[0] == 3
     pairs = set(Incident.objects.values_list("severity__name", "status"))
     assert {s for s, _ in pairs} == {"SEV1", "SEV2", "SEV3", "SEV4"}

@@ -173,15 +173,17 @@ def test_default_period_is_the_28_days_before_now(api, dataset, member):
 
 
 def test_figures_owned_by_other_modules_are_null_with_a_reason(api, dataset, member):
-    body = _get(api, member, **_period(dataset)).json()
-    for name in (
-        "postmortem_completion_rate",
-        "action_item_completion_rate",
-    ):
-        if name in metrics._providers:  # registered by its app since
-            continue
+    # Every provided figure has its provider now; take one away to see the reason.
+    previous = dict(metrics._providers)
+    metrics.unregister_provider("postmortem_completion_rate")
+    try:
+        body = _get(api, member, **_period(dataset)).json()
+    finally:
+        metrics._providers.update(previous)
+    for name in ("postmortem_completion_rate",):
         assert body[name] is None
         assert body["unavailable"][name].startswith("not available until")
+    assert "action_item_completion_rate" not in body["unavailable"]
 
 
 def test_a_registered_provider_supplies_its_figure(api, dataset, member):
@@ -191,11 +193,13 @@ def test_a_registered_provider_supplies_its_figure(api, dataset, member):
         seen.append(scope)
         return 0.75
 
+    previous = dict(metrics._providers)
     metrics.register_provider("postmortem_completion_rate", completion_rate)
     try:
         body = _get(api, member, **_period(dataset)).json()
     finally:
-        metrics.unregister_provider("postmortem_completion_rate")
+        metrics._providers.clear()
+        metrics._providers.update(previous)
     assert body["postmortem_completion_rate"] == 0.75
     assert "postmortem_completion_rate" not in body["unavailable"]
     (scope,) = seen
@@ -248,8 +252,9 @@ def test_anonymous_is_refused(api, db):
 def test_query_count_does_not_grow_with_incidents(api, team, member, django_assert_max_num_queries):
     base = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
     _incident(team, member, "SEV1", base, ack=60, resolve=600)
-    # 14: the incident figures, plus two for pages_per_engineer_per_week (issue 3).
-    with django_assert_max_num_queries(14) as small:
+    # 12 for the incident figures, two for pages_per_engineer_per_week (issue 3), one per
+    # postmortem provider (issue 5).
+    with django_assert_max_num_queries(16) as small:
         _get(api, member, **_period(team))
     for hour in range(1, 16):
         _incident(team, member, f"SEV{hour % 4 + 1}", base + timedelta(hours=hour), ack=hour)

@@ -162,6 +162,7 @@ class Command(BaseCommand):
                 continue
             total += self._incidents(rng, team, people, team_services, severities, spec["titles"])
         call_command("seed_demo_runbooks_communication", stdout=self.stdout)  # issue 6
+        call_command("seed_demo_postmortems", stdout=self.stdout)  # issue 5
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready ({total} incidents added). Sign in at /admin/ as admin, or as "
