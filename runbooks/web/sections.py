@@ -1,6 +1,6 @@
 """The "Runbooks" section of the incident page (incidents.web.sections), registered from
-RunbooksConfig.ready: the attached runbooks, best match first, in one query. There is no
-runbook web page yet, so each links to its API document /api/v1/runbooks/{id}/."""
+RunbooksConfig.ready: the attached runbooks, best match first, in one query, each linking
+to its page."""
 
 from typing import Any
 
@@ -15,7 +15,7 @@ def incident_runbooks(request: Any, incident: Any) -> dict[str, Any]:
     attachments = list(selectors.incident_runbook_list(incident=incident)[:SECTION_ROWS])
     return {
         "rows": [
-            {"attachment": a, "url": reverse("runbook-detail", args=[a.runbook_id])}
+            {"attachment": a, "url": reverse("web-runbook-detail", args=[a.runbook_id])}
             for a in attachments
         ]
     }

@@ -52,7 +52,7 @@ def test_home_lists_the_postmortems_i_owe_with_overdue_marked(signed_in, team, m
     assert owed.index(f'"{overdue.pk}"') < owed.index(f'"{due_soon.pk}"')  # soonest due first
     assert f'data-postmortem="{published.pk}"' not in owed
     assert owed.count("data-postmortem=") == 2  # not the manager's
-    assert f'href="/api/v1/postmortems/{overdue.pk}/"' in owed
+    assert f'href="/postmortems/{overdue.pk}/"' in owed
 
 
 def test_home_lists_my_open_action_items_overdue_first(signed_in, team, member, manager):
@@ -96,7 +96,7 @@ def test_incident_page_shows_the_postmortem_or_why_there_is_none(signed_in, team
         return html.split('<section id="section-postmortem">')[1].split("</section>")[0]
 
     shown = section(with_pm.incident_id)
-    assert f'href="/api/v1/postmortems/{with_pm.pk}/"' in shown
+    assert f'href="/postmortems/{with_pm.pk}/"' in shown
     assert 'data-status="draft"' in shown and "Draft" in shown
     assert "due 2026-03-04 09:00 UTC" in shown and "overdue" in shown
     assert "No postmortem is required for a SEV4 incident." in section(not_required.pk)

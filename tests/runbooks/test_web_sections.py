@@ -35,7 +35,7 @@ def test_incident_page_lists_attached_runbooks_best_first(signed_in, team, membe
     assert shown.index(f'data-runbook="{best.pk}"') < shown.index(
         f'data-runbook="{service_only.pk}"'
     )
-    assert f'href="/api/v1/runbooks/{best.pk}/"' in shown
+    assert f'href="/runbooks/{best.pk}/"' in shown
     assert "matched by service:checkout, keyword:latency" in shown
     assert "Unrelated" not in shown
 
