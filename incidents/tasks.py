@@ -51,12 +51,12 @@ def pagerduty_mirror_sweep() -> int:
     return len(ids)
 
 
-@shared_task(name="incidents.alert_event_process", acks_late=True)
-def alert_event_process(event_id: int) -> int:
-    """Apply an event the Events API stored (sent on commit of the request)."""
-    from incidents.alerts import alert_events_process
+@shared_task(name="incidents.alert_inbox_drain", acks_late=True)
+def alert_inbox_drain() -> int:
+    """Apply the events the Events API stored (sent on commit of the request)."""
+    from incidents.alerts import alert_inbox_process
 
-    return alert_events_process(event_id=event_id)
+    return alert_inbox_process()
 
 
 @shared_task(name="incidents.alert_inbox_sweep", acks_late=True, expires=60)
