@@ -628,7 +628,10 @@ def _receive_postgresql(routing_key: str, event: NormalizedEvent, now: datetime)
             [integration_id, event.action, event.dedup_key, json.dumps(event.payload), now],
             prepare=True,
         )
-        return cursor.fetchone()[0]
+        stored = cursor.fetchone()
+        if stored is None:  # INSERT … RETURNING returns its row; never expected
+            raise Conflict("The event could not be stored; retry it.")
+        return stored[0]
 
 
 def alert_event_receive(*, routing_key: str, event: NormalizedEvent) -> int:
