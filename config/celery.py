@@ -37,4 +37,5 @@ beat("run-due-escalations", "incidents.run_due_escalations", timedelta(seconds=1
 beat("record-handoffs", "oncall.record_handoffs", timedelta(minutes=1))
 # Alert ingestion and PagerDuty mirroring (incidents/tasks.py).
 beat("pagerduty-mirror-sweep", "incidents.tasks.pagerduty_mirror_sweep", timedelta(minutes=1))
+beat("alert-inbox-sweep", "incidents.alert_inbox_sweep", timedelta(seconds=30))
 beat("alert-housekeeping", "incidents.tasks.alert_housekeeping", timedelta(hours=1))

@@ -11,3 +11,10 @@ PAGERDUTY_TIMEOUT_SECONDS = env_int("PAGERDUTY_TIMEOUT_SECONDS", 10)
 PAGERDUTY_MIRROR_MAX_ATTEMPTS = env_int("PAGERDUTY_MIRROR_MAX_ATTEMPTS", 8)
 # Raw events (AlertEvent rows) older than this are pruned by a beat task.
 ALERT_EVENT_RETENTION_DAYS = env_int("ALERT_EVENT_RETENTION_DAYS", 30)
+# Events API events still unapplied this long after arrival (their Celery task was lost)
+# are applied by the alert-inbox-sweep beat task.
+ALERT_INBOX_SWEEP_AFTER_SECONDS = env_int("ALERT_INBOX_SWEEP_AFTER_SECONDS", 30)
+# A web process sends at most one inbox-drain task per this many seconds (publishing a
+# Celery task costs more CPU than the request itself); events wait at most this long
+# before a worker picks them up. 0 = one task per event, at once.
+ALERT_INBOX_KICK_SECONDS = float(env_str("ALERT_INBOX_KICK_SECONDS", "0.25"))

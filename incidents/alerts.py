@@ -9,20 +9,28 @@ the index, fails, and bumps the winner's alert instead of opening a second incid
 """
 
 import contextlib
+import dataclasses
+import hashlib
+import json
+import logging
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from config.errors import AccessDenied, Conflict, InvalidInput, RateLimited
+from config.errors import AccessDenied, Conflict, InvalidInput, NotFound, RateLimited
 from config.history import attribute_history
 from incidents import services
+from incidents.integrations import events_v2
 from incidents.integrations.events import ACKNOWLEDGE, RESOLVE, TRIGGER, NormalizedEvent
 from incidents.models import (
     OPEN_STATUSES,
@@ -42,6 +50,8 @@ from incidents.models.alerts import routing_key_hash
 from incidents.signals import alert_received
 from oncall.models import Team
 from oncall.selectors import team_is_manager
+
+logger = logging.getLogger(__name__)
 
 STORM_WINDOW = timedelta(minutes=1)
 INTEGRATION_FIELDS = (
@@ -241,7 +251,10 @@ def ingest_rate_windows_prune(*, older_than: timedelta = timedelta(hours=1)) -> 
 
 def alert_events_prune(*, older_than: timedelta) -> int:
     cutoff = timezone.now() - older_than
-    deleted, _ = AlertEvent.objects.filter(received_at__lt=cutoff).delete()
+    # An event still in the inbox is kept until it has been applied.
+    deleted, _ = AlertEvent.objects.filter(
+        received_at__lt=cutoff, processed_at__isnull=False
+    ).delete()
     return deleted
 
 
@@ -269,7 +282,9 @@ def _severity_for(integration: Integration, source_severity: str) -> Severity:
     raise Conflict("No severities are defined.")
 
 
-def _bump_open_alert(integration: Integration, event: NormalizedEvent, now: datetime):
+def _bump_open_alert(
+    integration: Integration, event: NormalizedEvent, now: datetime, *, store: bool = True
+):
     """Count a repeat of the open alert and store the event. Returns (alert_id,
     incident_id), or None when the key has no open alert (nothing is written then).
 
@@ -290,14 +305,25 @@ def _bump_open_alert(integration: Integration, event: NormalizedEvent, now: date
     )
     bump_params = [stamp, payload, AlertStatus.TRIGGERED, integration.pk, event.dedup_key]
     with connection.cursor() as cursor:
+        if not store:  # an event of the inbox, stored when it arrived
+            cursor.execute(bump, bump_params)
+            return cursor.fetchone()
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"WITH bumped AS ({bump}), stored AS ("  # noqa: S608 - table names from the models
                 f"INSERT INTO {event_table} "
-                f"(integration_id, alert_id, action, dedup_key, payload, received_at) "
-                f"SELECT %s, id, %s, %s, %s, %s FROM bumped) "
+                f"(integration_id, alert_id, action, dedup_key, payload, received_at, "
+                f"processed_at) SELECT %s, id, %s, %s, %s, %s, %s FROM bumped) "
                 f"SELECT id, incident_id FROM bumped",
-                [*bump_params, integration.pk, event.action, event.dedup_key, payload, stamp],
+                [
+                    *bump_params,
+                    integration.pk,
+                    event.action,
+                    event.dedup_key,
+                    payload,
+                    stamp,
+                    stamp,
+                ],
             )
             return cursor.fetchone()
         with transaction.atomic():
@@ -363,7 +389,9 @@ def _storming(integration: Integration, alert: Alert, now: datetime) -> bool:
     return recent >= threshold
 
 
-def _open_new_alert(integration: Integration, event: NormalizedEvent, now: datetime) -> Alert:
+def _open_new_alert(
+    integration: Integration, event: NormalizedEvent, now: datetime, *, store: bool = True
+) -> Alert:
     severity = _severity_for(integration, event.severity)
     try:
         with transaction.atomic():
@@ -383,7 +411,8 @@ def _open_new_alert(integration: Integration, event: NormalizedEvent, now: datet
     except IntegrityError:
         # A concurrent identical event opened it first; ours becomes a repeat.
         raise _Deduplicated from None
-    _store_event(integration, event, alert.pk, now)
+    if store:
+        _store_event(integration, event, alert.pk, now)
     if _storming(integration, alert, now):
         incident = _storm_incident(integration, severity, now)
         alert.storm = True
@@ -492,6 +521,7 @@ def _store_event(
         dedup_key=event.dedup_key,
         payload=event.payload,
         received_at=now,
+        processed_at=now,
     )
 
 
@@ -536,6 +566,253 @@ def alert_ingest(*, integration: Integration, event: NormalizedEvent) -> IngestR
         except _Deduplicated:
             continue  # the winner has committed: the next attempt bumps its alert
     raise Conflict("The event could not be applied; retry it.")
+
+
+# --- the Events API inbox: receive now, apply right after -------------------------------
+#
+# ``POST /v2/enqueue`` is asynchronous, like PagerDuty's own "enqueue": the request
+# resolves the integration, counts the rate limit and stores the raw event durably, then
+# answers 202. Applying it (deduplication, incident, acknowledge/resolve, storms, pages)
+# is ``alert_events_process``, run by a Celery task sent on commit, and by the inbox
+# sweep for an event whose task was lost. Events of one (integration, dedup key) are
+# applied one key at a time (a transaction-scoped advisory lock on PostgreSQL) in arrival
+# order, so trigger → acknowledge → resolve keep their order whichever worker runs them.
+
+_RECEIVE_LOOKUP_SQL = (
+    # One round trip: the integration by its key digest, and this event counted in the
+    # integration's rate-limit window (its own transaction, committed without waiting
+    # for the WAL flush: a counter lost in a crash costs nothing).
+    "WITH found AS ("
+    "SELECT id, name, rate_limit_per_minute FROM {integration} "
+    "WHERE routing_key_hash = %s AND enabled), "
+    "counted AS ("
+    "INSERT INTO {window} (integration_id, window_start, count) "
+    "SELECT found.id, %s, 1 FROM found, "
+    "(SELECT set_config('synchronous_commit', 'off', true)) AS quick "
+    "WHERE found.rate_limit_per_minute > 0 "
+    "ON CONFLICT (integration_id, window_start) DO UPDATE SET count = {window}.count + 1 "
+    "RETURNING count) "
+    "SELECT id, name, rate_limit_per_minute, (SELECT count FROM counted) FROM found"
+)
+_RECEIVE_STORE_SQL = (
+    "INSERT INTO {event} (integration_id, action, dedup_key, payload, received_at) "
+    "VALUES (%s, %s, %s, %s::jsonb, %s) RETURNING id"
+)
+
+
+def _raise_rate_limited(name: str, limit: int, window: datetime, now: datetime) -> None:
+    retry_after = max(1, int((window + timedelta(minutes=1) - now).total_seconds() + 0.999))
+    raise RateLimited(
+        f"Integration {name} accepts {limit} events per minute; retry in {retry_after} s.",
+        extra={"retry_after": retry_after},
+    )
+
+
+def _receive_postgresql(routing_key: str, event: NormalizedEvent, now: datetime) -> int:
+    """The two statements of the hot path, on psycopg's own cursor: server-side binding
+    (no quoting of parameters into the SQL text in Python, the costliest part of
+    Django's client-side cursor here) and prepared statements (parsed and planned once
+    per connection; connections persist, CONN_MAX_AGE)."""
+    import psycopg
+
+    ops = connection.ops
+    window = now.replace(second=0, microsecond=0)
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(
+            _RECEIVE_LOOKUP_SQL.format(
+                integration=ops.quote_name(Integration._meta.db_table),
+                window=ops.quote_name(IngestRateWindow._meta.db_table),
+            ),
+            [routing_key_hash(routing_key), window],
+            prepare=True,
+        )
+        found = cursor.fetchone()
+        if found is None:
+            raise NotFound("No enabled integration has this routing key.")
+        integration_id, name, limit, count = found
+        if limit and count is not None and count > limit:
+            _raise_rate_limited(name, limit, window, now)
+        cursor.execute(
+            _RECEIVE_STORE_SQL.format(event=ops.quote_name(AlertEvent._meta.db_table)),
+            [integration_id, event.action, event.dedup_key, json.dumps(event.payload), now],
+            prepare=True,
+        )
+        stored = cursor.fetchone()
+        if stored is None:  # INSERT … RETURNING returns its row; never expected
+            raise Conflict("The event could not be stored; retry it.")
+        return stored[0]
+
+
+def alert_event_receive(*, routing_key: str, event: NormalizedEvent) -> int:
+    """Store a validated event in the inbox of the integration with that routing key and
+    have it applied right after commit. Returns the stored event's id.
+
+    Raises NotFound (no enabled integration has the key) or RateLimited. On PostgreSQL
+    this is two statements: the lookup with the rate-limit count, then the insert,
+    committed durably before the caller answers."""
+    now = timezone.now()
+    if not isinstance(routing_key, str) or not routing_key or len(routing_key) > 200:
+        raise NotFound("No enabled integration has this routing key.")
+    if connection.vendor == "postgresql":
+        event_id = _receive_postgresql(routing_key, event, now)
+    else:
+        integration = integration_by_routing_key(routing_key)
+        if integration is None:
+            raise NotFound("No enabled integration has this routing key.")
+        ingest_rate_check(integration=integration, now=now)
+        event_id = AlertEvent.objects.create(
+            integration=integration,
+            action=event.action,
+            dedup_key=event.dedup_key,
+            payload=event.payload,
+            received_at=now,
+        ).pk
+    transaction.on_commit(_kick_inbox_drain)
+    return event_id
+
+
+_last_kick = 0.0
+_kick_lock = threading.Lock()
+
+
+def _kick_inbox_drain() -> None:
+    """Have a worker apply what this process stored. Publishing a Celery task costs
+    about 2 ms of CPU (kombu), more than a whole trivial request, so a process sends at
+    most one per ``ALERT_INBOX_KICK_SECONDS``, delayed by as much: every event this
+    process committed since its last kick was committed before that task runs, so the
+    task sees it. (0 = one task per event, at once; the tests run so.)"""
+    from kombu.exceptions import KombuError
+
+    from incidents.tasks import alert_inbox_drain
+
+    global _last_kick
+    delay = settings.ALERT_INBOX_KICK_SECONDS
+    if delay:
+        now = time.monotonic()
+        with _kick_lock:
+            if now - _last_kick < delay:
+                return  # the task sent at the last kick has not run yet: it covers this
+            _last_kick = now
+    try:
+        alert_inbox_drain.apply_async(countdown=delay or None)
+    except (KombuError, OSError):
+        # The event is stored; the inbox sweep applies it within a minute.
+        logger.warning("Could not queue the alert inbox drain; the sweep will apply events.")
+
+
+def _inbox_key_lock(integration_id: int, dedup_key: str, *, wait: bool) -> bool:
+    """Serialise the application of one key's events (until the transaction ends).
+    Elsewhere than PostgreSQL writers are serialised anyway."""
+    if connection.vendor != "postgresql":
+        return True
+    digest = hashlib.blake2b(f"{integration_id}:{dedup_key}".encode(), digest_size=8).digest()
+    lock_id = int.from_bytes(digest, "big", signed=True)
+    function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s)", [lock_id])
+        acquired = cursor.fetchone()[0]
+    return acquired is not False  # pg_advisory_xact_lock returns void (None)
+
+
+def _stored_event(row: AlertEvent, integration: Integration) -> NormalizedEvent:
+    """The NormalizedEvent of a stored Events API event (validated when it arrived)."""
+    return dataclasses.replace(events_v2.parse_event(dict(row.payload)), dedup_key=row.dedup_key)
+
+
+def _apply_stored(integration: Integration, event: NormalizedEvent, now: datetime) -> int | None:
+    """Apply an event already in the inbox; returns the alert it landed on."""
+    if event.action in (ACKNOWLEDGE, RESOLVE):
+        alert = _acknowledge_or_resolve(integration, event, now)
+        return alert.pk if alert is not None else None
+    for _attempt in range(3):
+        bumped = _bump_open_alert(integration, event, now, store=False)
+        if bumped is not None:
+            return bumped[0]
+        try:
+            return _open_new_alert(integration, event, now, store=False).pk
+        except _Deduplicated:
+            continue  # opened concurrently (by the synchronous webhooks): bump it
+    raise Conflict("The event could not be applied; it stays in the inbox.")
+
+
+def _process_key(integration_id: int, dedup_key: str, *, wait: bool) -> int:
+    with transaction.atomic():
+        if not _inbox_key_lock(integration_id, dedup_key, wait=wait):
+            return 0  # another worker is applying this key's events right now
+        # Under the key's lock nothing else holds these rows; SKIP LOCKED keeps a
+        # concurrent sweep from ever waiting on them.
+        pending = list(
+            AlertEvent.objects.select_for_update(skip_locked=True)
+            .filter(integration_id=integration_id, dedup_key=dedup_key, processed_at=None)
+            .order_by("id")
+        )
+        if not pending:
+            return 0
+        integration = Integration.objects.select_related("team").get(pk=integration_id)
+        for row in pending:
+            now = timezone.now()
+            row.alert_id = _apply_stored(integration, _stored_event(row, integration), now)
+            row.processed_at = now
+            row.save(update_fields=["alert", "processed_at"])
+        return len(pending)
+
+
+def alert_events_process(*, event_id: int) -> int:
+    """Apply a stored event, with any earlier (and later) unapplied events of its key, in
+    arrival order. Safe to run twice: an applied event is marked and never applied again.
+    Returns the number of events applied."""
+    head = (
+        AlertEvent.objects.filter(pk=event_id, processed_at=None)
+        .values_list("integration_id", "dedup_key")
+        .first()
+    )
+    if head is None:
+        return 0  # already applied (by another task or the sweep), or pruned
+    return _process_key(head[0], head[1], wait=True)
+
+
+def alert_inbox_process(
+    *, older_than: timedelta = timedelta(0), wait: bool = True, limit: int = 1000
+) -> int:
+    """Apply the events waiting in the inbox (those stored more than ``older_than``
+    ago), key by key, oldest key first; each key's events in arrival order. Returns the
+    number applied.
+
+    ``wait=True`` (the drain task sent on commit) waits for a key another worker is
+    applying, so nothing it was sent for is left behind; ``wait=False`` (the beat
+    sweep) skips such a key. Safe to run twice and concurrently: an applied event is
+    marked and never applied again."""
+    applied = 0
+    for _round in range(20):  # bounded: under a flood, later kicks take over
+        stale = (
+            AlertEvent.objects.filter(
+                processed_at=None, received_at__lte=timezone.now() - older_than
+            )
+            .order_by("id")
+            .values_list("integration_id", "dedup_key")[:limit]
+        )
+        keys = list(dict.fromkeys(stale))  # distinct keys, oldest first
+        done = 0
+        for integration_id, dedup_key in keys:
+            try:
+                done += _process_key(integration_id, dedup_key, wait=wait)
+            except Exception:
+                # One key's failure (rolled back, retried by the next sweep) must not
+                # hold up every other key's events.
+                logger.exception("Could not apply the events of %s/%s", integration_id, dedup_key)
+        applied += done
+        if not done:
+            break
+    return applied
+
+
+def alert_inbox_sweep() -> int:
+    """Beat: apply the events whose drain task was lost (queued longer than
+    ``ALERT_INBOX_SWEEP_AFTER_SECONDS``)."""
+    return alert_inbox_process(
+        older_than=timedelta(seconds=settings.ALERT_INBOX_SWEEP_AFTER_SECONDS), wait=False
+    )
 
 
 # --- reactions to incident changes ----------------------------------------------------

@@ -51,6 +51,22 @@ def pagerduty_mirror_sweep() -> int:
     return len(ids)
 
 
+@shared_task(name="incidents.alert_inbox_drain", acks_late=True)
+def alert_inbox_drain() -> int:
+    """Apply the events the Events API stored (sent on commit of the request)."""
+    from incidents.alerts import alert_inbox_process
+
+    return alert_inbox_process()
+
+
+@shared_task(name="incidents.alert_inbox_sweep", acks_late=True, expires=60)
+def alert_inbox_sweep() -> int:
+    """Beat: apply stored events whose task was lost. Safe to run twice and concurrently."""
+    from incidents.alerts import alert_inbox_sweep as sweep
+
+    return sweep()
+
+
 @shared_task
 def alert_housekeeping() -> int:
     """Beat: drop old rate-limit windows and raw events past their retention."""

@@ -1,7 +1,10 @@
 """The ingestion endpoints monitoring tools call. They authenticate by the routing key
 (in the body for the Events API, in the URL for Alertmanager and webhooks), not by a
-user, and must stay fast: one integration lookup, one rate-limit upsert, one short
-transaction.
+user, and must stay fast. ``/v2/enqueue`` only stores the event (integration lookup with
+the rate-limit count, then one insert) and answers 202, as PagerDuty's "enqueue" does; a
+Celery task applies it right after. The keyed webhooks (low volume: Alertmanager sends
+one notification per alert group) apply the event before answering, so their answer can
+name the incident.
 
 ``POST /v2/enqueue`` is wire-compatible with PagerDuty's Events API v2 (same path,
 body and answers), so a client built for PagerDuty works by changing its base URL.
@@ -25,7 +28,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import DomainError, InvalidInput, NotFound, RateLimited
-from incidents.alerts import alert_ingest, ingest_rate_check, integration_by_routing_key
+from incidents.alerts import (
+    alert_event_receive,
+    alert_ingest,
+    ingest_rate_check,
+    integration_by_routing_key,
+)
 from incidents.integrations import events_v2
 from incidents.integrations.alertmanager import InvalidPayload, parse_notification
 from incidents.integrations.events import nul_character_path
@@ -61,8 +69,10 @@ def enqueue(request: HttpRequest) -> JsonResponse:
         event = events_v2.parse_event(body)
     except events_v2.InvalidEvent as exc:
         return _pd_error(exc.message, exc.errors)
-    integration = integration_by_routing_key(routing_key)
-    if integration is None:
+    try:
+        # Stored durably and committed; applied right after by a Celery task.
+        alert_event_receive(routing_key=routing_key, event=event)
+    except NotFound:
         return _pd_error(
             "Unknown routing key",
             [
@@ -70,9 +80,6 @@ def enqueue(request: HttpRequest) -> JsonResponse:
                 "integration was created or last rotated."
             ],
         )
-    try:
-        ingest_rate_check(integration=integration)
-        result = alert_ingest(integration=integration, event=event)
     except RateLimited as exc:
         response = JsonResponse(
             {"status": "throttle event", "message": exc.detail, "errors": []}, status=429
@@ -82,7 +89,7 @@ def enqueue(request: HttpRequest) -> JsonResponse:
     except DomainError as exc:
         return _pd_error(exc.detail, [exc.detail], exc.status_code)
     return JsonResponse(
-        {"status": "success", "message": "Event processed", "dedup_key": result.dedup_key},
+        {"status": "success", "message": "Event processed", "dedup_key": event.dedup_key},
         status=202,
     )
 

@@ -145,7 +145,10 @@ class Alert(models.Model):
 
 
 class AlertEvent(models.Model):
-    """Every accepted event, as received (append-only)."""
+    """Every accepted event, as received (append-only), and the inbox of the Events API:
+    ``POST /v2/enqueue`` stores the event here (``processed_at`` empty) and answers; a
+    Celery task (and, for a lost task, the inbox sweep) then applies it and sets
+    ``alert`` and ``processed_at``."""
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="events")
     alert = models.ForeignKey(
@@ -155,9 +158,20 @@ class AlertEvent(models.Model):
     dedup_key = models.CharField(max_length=255)
     payload = models.JSONField()
     received_at = models.DateTimeField(db_index=True)
+    processed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the event was applied; empty = still queued."
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        indexes = [
+            # The inbox: only the few events not yet applied, per key in arrival order.
+            models.Index(
+                fields=["integration", "dedup_key", "id"],
+                condition=Q(processed_at__isnull=True),
+                name="alert_event_inbox",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} {self.dedup_key}"

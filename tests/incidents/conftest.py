@@ -22,8 +22,11 @@ def severities(db):
 
 
 @pytest.fixture
-def make_integration(team, severities):
-    """``make_integration(kind=..., **settings)`` → (integration, routing_key)."""
+def make_integration(team, severities, eager_celery, settings):
+    """``make_integration(kind=..., **settings)`` → (integration, routing_key). Celery is
+    eager: an event stored by /v2/enqueue is applied by its task when the request commits
+    (in a live server's thread too)."""
+    settings.ALERT_INBOX_KICK_SECONDS = 0  # one drain task per event, no delay
 
     def make(kind="events_v2", name=None, team_=None, **fields):
         return integration_create(

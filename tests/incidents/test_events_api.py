@@ -2,25 +2,32 @@
 
 import json
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pdpyras
 import pytest
 import requests
 import time_machine
 from django.db import connection
-from django.test import Client
+from django.test import Client, TestCase
+from django.utils import timezone
 
 from incidents import services
+from incidents.alerts import alert_events_process
+from incidents.integrations import events_v2
 from incidents.models import Alert, AlertEvent, Incident, IncidentStatus
+from incidents.tasks import alert_inbox_sweep
 
 pytestmark = pytest.mark.django_db
 
 
 def post(body, client=None):
+    """POST an event, then run what its commit would start (the task that applies it;
+    Celery is eager here, see ``make_integration``)."""
     client = client or Client()
     data = body if isinstance(body, str | bytes) else json.dumps(body)
-    return client.post("/v2/enqueue", data=data, content_type="application/json")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post("/v2/enqueue", data=data, content_type="application/json")
 
 
 def trigger(key, dedup_key=None, summary="Disk full on db1", severity="critical", **extra):
@@ -299,17 +306,92 @@ def test_storm_window_is_per_minute(make_integration):
     assert not Alert.objects.filter(storm=True).exists()
 
 
-def test_deduplicated_trigger_uses_a_fixed_number_of_queries(
-    make_integration, django_assert_max_num_queries
+def test_enqueue_stores_the_event_in_a_fixed_number_of_queries(
+    make_integration, django_assert_max_num_queries, django_capture_on_commit_callbacks
 ):
     _, key = make_integration()
     post(trigger(key, dedup_key="hot"))
+    body = json.dumps(trigger(key, dedup_key="hot"))
     for _ in range(3):
-        # Integration lookup, rate-limit upsert, then the bump and the event insert:
-        # one statement on PostgreSQL, a transaction of two elsewhere.
-        with django_assert_max_num_queries(3 if connection.vendor == "postgresql" else 6):
-            assert post(trigger(key, dedup_key="hot")).status_code == 202
+        # The request: integration lookup with the rate-limit count, then the insert (one
+        # statement each on PostgreSQL; lookup, upsert, insert elsewhere). Applying the
+        # event is the task's, sent on commit.
+        statements = 2 if connection.vendor == "postgresql" else 3
+        with (
+            django_capture_on_commit_callbacks(execute=False) as callbacks,
+            django_assert_max_num_queries(statements),
+        ):
+            response = Client().post("/v2/enqueue", data=body, content_type="application/json")
+        assert response.status_code == 202
+        assert len(callbacks) == 1
+        # Applying a repeat is a fixed number of statements too.
+        with django_assert_max_num_queries(10):
+            callbacks[0]()
     assert Alert.objects.get().count == 4
+    assert not AlertEvent.objects.filter(processed_at=None).exists()
+
+
+def test_event_whose_task_was_lost_is_applied_by_the_inbox_sweep(
+    make_integration, django_capture_on_commit_callbacks
+):
+    _, key = make_integration()
+    arrived = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    with time_machine.travel(arrived, tick=False):
+        with django_capture_on_commit_callbacks(execute=False):  # the task never runs
+            response = Client().post(
+                "/v2/enqueue",
+                data=json.dumps(trigger(key, dedup_key="lost")),
+                content_type="application/json",
+            )
+        assert response.status_code == 202
+        stored = AlertEvent.objects.get()
+        assert stored.processed_at is None and stored.alert is None
+        assert not Incident.objects.exists()
+        # Too recent for the sweep: its task may still be on its way.
+        assert alert_inbox_sweep.delay().get() == 0
+    with time_machine.travel(arrived + timedelta(seconds=31), tick=False):
+        assert alert_inbox_sweep.delay().get() == 1
+        assert alert_inbox_sweep.delay().get() == 0  # applied once
+    incident = Incident.objects.get()
+    assert incident.dedup_key == "lost"
+    stored.refresh_from_db()
+    assert stored.processed_at is not None
+    assert stored.alert == Alert.objects.get(incident=incident)
+    # The late task, if it ever comes, does nothing.
+    assert alert_events_process(event_id=stored.pk) == 0
+    assert Alert.objects.get().count == 1
+
+
+def test_events_of_one_key_are_applied_in_arrival_order(
+    make_integration, django_capture_on_commit_callbacks
+):
+    _, key = make_integration()
+    actions = [
+        trigger(key, dedup_key="ordered"),
+        {"routing_key": key, "event_action": "acknowledge", "dedup_key": "ordered"},
+        {"routing_key": key, "event_action": "resolve", "dedup_key": "ordered"},
+    ]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        for body in actions:
+            response = Client().post(
+                "/v2/enqueue", data=json.dumps(body), content_type="application/json"
+            )
+            assert response.status_code == 202
+    assert len(callbacks) == 3
+    resolve = AlertEvent.objects.get(action="resolve")
+    # A worker picks the resolve first (say the trigger's task is slow or lost): the
+    # key's earlier events are applied first, in arrival order.
+    assert alert_events_process(event_id=resolve.pk) == 3
+    for callback in callbacks:  # the drain tasks then find nothing left
+        callback()
+    incident = Incident.objects.get()
+    assert incident.status == IncidentStatus.RESOLVED
+    assert incident.acknowledged_at is not None
+    events = list(AlertEvent.objects.order_by("id"))
+    assert [e.action for e in events] == ["trigger", "acknowledge", "resolve"]
+    assert all(e.alert_id == events[0].alert_id for e in events)
+    assert events[0].processed_at <= events[1].processed_at <= events[2].processed_at
+    assert not Alert.objects.get().is_open
 
 
 @pytest.mark.postgres
@@ -391,3 +473,55 @@ def test_json_nested_too_deeply_is_an_invalid_event():
     response = post("[" * 100_000 + "]" * 100_000)
     assert response.status_code == 400
     assert response.json()["errors"] == ["The body is not valid JSON."]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_sweeps_apply_each_event_once(make_integration):
+    from django.db import connections
+
+    integration, _ = make_integration(rate_limit_per_minute=0, storm_threshold_per_minute=0)
+    keys, repeats = 12, 3
+    received = timezone.now() - timedelta(minutes=2)
+    # What the inbox holds after lost tasks: each key triggered three times (interleaved
+    # with the other keys), then half of the keys resolved.
+    bodies = [
+        trigger("-", dedup_key=f"host-{k}", summary=f"host {k} down")
+        for _ in range(repeats)
+        for k in range(keys)
+    ] + [{"event_action": "resolve", "dedup_key": f"host-{k}"} for k in range(0, keys, 2)]
+    for body in bodies:
+        body.pop("routing_key", None)
+        event = events_v2.parse_event(body)
+        AlertEvent.objects.create(
+            integration=integration,
+            action=event.action,
+            dedup_key=event.dedup_key,
+            payload=event.payload,
+            received_at=received,
+        )
+    barrier = threading.Barrier(2)
+    applied = []
+
+    def sweep():
+        try:
+            barrier.wait()
+            applied.append(alert_inbox_sweep.apply().result)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(applied) == len(bodies)  # every event applied, none twice
+    assert not AlertEvent.objects.filter(processed_at=None).exists()
+    assert Incident.objects.count() == keys
+    for k in range(keys):
+        alert = Alert.objects.get(dedup_key=f"host-{k}")
+        assert alert.count == repeats
+        assert alert.is_open == (k % 2 == 1)
+        assert alert.incident.status == (
+            IncidentStatus.RESOLVED if k % 2 == 0 else IncidentStatus.TRIGGERED
+        )

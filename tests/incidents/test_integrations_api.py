@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from django.test import Client
+from django.test import Client, TestCase
 
 from incidents.models import Alert, Integration
 
@@ -11,6 +11,12 @@ pytestmark = pytest.mark.django_db
 
 
 def enqueue(key, dedup_key="k", summary="Disk full"):
+    """Send an event and run what its commit starts (the eager task that applies it)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return _post_event(key, dedup_key, summary)
+
+
+def _post_event(key, dedup_key, summary):
     return Client().post(
         "/v2/enqueue",
         data=json.dumps(
