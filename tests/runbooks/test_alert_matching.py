@@ -100,7 +100,9 @@ def test_an_alertmanager_alert_attaches_the_runbook_of_its_name_and_labels(team,
     assert [row["runbook"]["title"] for row in listed] == ["High latency", "Web-1 quirks"]
 
 
-def test_an_events_api_trigger_matches_by_class_and_component(team):
+def test_an_events_api_trigger_matches_by_class_and_component(team, committing, settings):
+    # /v2/enqueue stores the event and applies it after the commit (one task per event).
+    settings.ALERT_INBOX_KICK_SECONDS = 0
     _, key = integration_create(actor=None, team=team, name="pd", kind="events_v2")
     RunbookFactory(
         team=team, title="Replication lag", matchers={"alert_names": ["replication_lag"]}
@@ -108,11 +110,12 @@ def test_an_events_api_trigger_matches_by_class_and_component(team):
     RunbookFactory(team=team, title="Postgres", matchers={"labels": {"component": "postgres"}})
     RunbookFactory(team=team, title="Redis", matchers={"labels": {"component": "redis"}})
 
-    response = APIClient().post(
-        "/v2/enqueue",
-        data=json.dumps(events_trigger(key, klass="replication_lag", component="postgres")),
-        content_type="application/json",
-    )
+    with committing():
+        response = APIClient().post(
+            "/v2/enqueue",
+            data=json.dumps(events_trigger(key, klass="replication_lag", component="postgres")),
+            content_type="application/json",
+        )
     assert response.status_code == 202, response.content
     alert = Alert.objects.get()
     # What the alert code stores: payload.class is the name, component/group/class labels.
@@ -127,15 +130,18 @@ def test_an_events_api_trigger_matches_by_class_and_component(team):
     )
 
     # A repeat of the same alert is deduplicated: nothing attached twice.
-    APIClient().post(
-        "/v2/enqueue",
-        data=json.dumps(events_trigger(key, klass="replication_lag", component="postgres")),
-        content_type="application/json",
-    )
+    with committing():
+        APIClient().post(
+            "/v2/enqueue",
+            data=json.dumps(events_trigger(key, klass="replication_lag", component="postgres")),
+            content_type="application/json",
+        )
+    assert Alert.objects.get().count == 2
     assert RunbookAttachment.objects.count() == 2
 
 
-def test_an_alert_joining_a_storm_incident_adds_its_runbooks(team):
+def test_an_alert_joining_a_storm_incident_adds_its_runbooks(team, committing, settings):
+    settings.ALERT_INBOX_KICK_SECONDS = 0
     _, key = integration_create(
         actor=None, team=team, name="pd", kind="events_v2", storm_threshold_per_minute=1
     )
@@ -144,7 +150,8 @@ def test_an_alert_joining_a_storm_incident_adds_its_runbooks(team):
     client = APIClient()
     for n, klass in enumerate(["replication_lag", "disk_full", "disk_full"]):
         body = events_trigger(key, klass=klass, component="db", dedup_key=f"k{n}")
-        client.post("/v2/enqueue", data=json.dumps(body), content_type="application/json")
+        with committing():
+            client.post("/v2/enqueue", data=json.dumps(body), content_type="application/json")
     storm = Incident.objects.get(dedup_key__startswith="storm:")
     assert [title for title, _ in _attached(storm)] == ["Disk"]
 
