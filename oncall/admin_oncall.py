@@ -13,18 +13,16 @@ from django.forms.models import BaseInlineFormSet
 from simple_history.admin import SimpleHistoryAdmin
 
 from config.errors import InvalidInput
+from oncall import services_oncall
 from oncall.models import (
     ContactMethod,
     EscalationPolicy,
     EscalationRule,
-    EscalationTarget,
     Handoff,
     OnCallPreference,
     Schedule,
     ScheduleLayer,
-    ScheduleLayerMember,
     ScheduleOverride,
-    TargetType,
     TeamMembership,
 )
 from oncall.schedules import restrictions_problems
@@ -157,17 +155,11 @@ class ScheduleAdmin(SimpleHistoryAdmin):
                 data = getattr(layer_form, "cleaned_data", None)
                 if not data or data.get("DELETE") or not layer_form.instance.pk:
                     continue
-                _sync_members(layer_form.instance, data["users_in_order"])
-
-
-def _sync_members(layer: ScheduleLayer, users: list) -> None:
-    current = list(layer.members.order_by("position", "pk"))
-    if [m.user_id for m in current] == [u.pk for u in users]:
-        return
-    for member in current:
-        member.delete()
-    for position, user in enumerate(users):
-        ScheduleLayerMember.objects.create(layer=layer, user=user, position=position)
+                services_oncall.schedule_layer_members_set(
+                    actor=request.user,
+                    layer=layer_form.instance,
+                    user_ids=[u.pk for u in data["users_in_order"]],
+                )
 
 
 # --- escalation policies --------------------------------------------------------------------
@@ -255,23 +247,19 @@ class EscalationPolicyAdmin(SimpleHistoryAdmin):
                 data = getattr(rule_form, "cleaned_data", None)
                 if not data or data.get("DELETE") or not rule_form.instance.pk:
                     continue
-                _sync_targets(rule_form.instance, form.instance.team_id, data)
+                services_oncall.escalation_rule_targets_set(
+                    actor=request.user,
+                    rule=rule_form.instance,
+                    targets=_targets_wanted(form.instance.team_id, data),
+                )
 
 
-def _sync_targets(rule: EscalationRule, team_id: int, data: dict) -> None:
+def _targets_wanted(team_id: int, data: dict) -> list[tuple[str, int]]:
     wanted = [("user", u.pk) for u in data.get("target_users") or []]
     wanted += [("schedule", s.pk) for s in data.get("target_schedules") or []]
     if data.get("target_whole_team"):
         wanted.append(("team", team_id))
-    current = {(t.type, t.target_id): t for t in rule.targets.all()}
-    for key, target in current.items():
-        if key not in wanted:
-            target.delete()
-    for kind, target_id in wanted:
-        if (kind, target_id) in current:
-            continue
-        field = {"user": "user_id", "schedule": "schedule_id", "team": "team_id"}[kind]
-        EscalationTarget.objects.create(rule=rule, type=TargetType(kind), **{field: target_id})
+    return wanted
 
 
 @admin.register(ContactMethod)

@@ -132,6 +132,38 @@ def layers_clean(*, team: Team, layers: list[dict[str, Any]]) -> list[dict[str, 
     return cleaned
 
 
+def schedule_layer_members_set(*, actor: Any, layer: ScheduleLayer, user_ids: list[int]) -> None:
+    """Make the layer's rotation exactly ``user_ids``, in that order (the API and the admin
+    both end here). Nothing is written when the order is unchanged."""
+    current = list(layer.members.order_by("position", "pk"))
+    if [m.user_id for m in current] == list(user_ids):
+        return
+    for member in current:
+        attribute_history(member, actor).delete()
+    for position, user_id in enumerate(user_ids):
+        member = ScheduleLayerMember(layer=layer, user_id=user_id, position=position)
+        attribute_history(member, actor).save()
+
+
+# Which column of EscalationTarget holds the id of each kind of target.
+TARGET_ID_FIELD = {"user": "user_id", "schedule": "schedule_id", "team": "team_id"}
+
+
+def escalation_rule_targets_set(
+    *, actor: Any, rule: EscalationRule, targets: list[tuple[str, int]]
+) -> None:
+    """Make the rule's targets exactly ``targets`` (``(type, id)`` pairs), keeping the rows
+    that stay so their history does not churn."""
+    current = {(t.type, getattr(t, TARGET_ID_FIELD[t.type])): t for t in rule.targets.all()}
+    for key, target in current.items():
+        if key not in targets:
+            attribute_history(target, actor).delete()
+    for kind, target_id in targets:
+        if (kind, target_id) not in current:
+            row = EscalationTarget(rule=rule, type=kind, **{TARGET_ID_FIELD[kind]: target_id})
+            attribute_history(row, actor).save()
+
+
 def _write_layers(actor: Any, schedule: Schedule, layers: list[dict[str, Any]]) -> None:
     for old in schedule.layers.all():
         for member in old.members.all():
@@ -149,9 +181,7 @@ def _write_layers(actor: Any, schedule: Schedule, layers: list[dict[str, Any]]) 
             restrictions=spec["restrictions"],
         )
         attribute_history(layer, actor).save()
-        for index, user_id in enumerate(spec["users"]):
-            member = ScheduleLayerMember(layer=layer, user_id=user_id, position=index)
-            attribute_history(member, actor).save()
+        schedule_layer_members_set(actor=actor, layer=layer, user_ids=list(spec["users"]))
 
 
 @transaction.atomic
@@ -330,12 +360,9 @@ def _write_rules(actor: Any, policy: EscalationPolicy, rules: list[dict[str, Any
     for position, spec in enumerate(rules):
         rule = EscalationRule(policy=policy, position=position, delay_minutes=spec["delay_minutes"])
         attribute_history(rule, actor).save()
-        for target in spec["targets"]:
-            field = {"user": "user_id", "schedule": "schedule_id", "team": "team_id"}[
-                target["type"]
-            ]
-            row = EscalationTarget(rule=rule, type=target["type"], **{field: target["id"]})
-            attribute_history(row, actor).save()
+        escalation_rule_targets_set(
+            actor=actor, rule=rule, targets=[(t["type"], t["id"]) for t in spec["targets"]]
+        )
 
 
 @transaction.atomic
