@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from config.errors import AccessDenied, Conflict, InvalidInput
+from config.errors import Conflict, InvalidInput
 from config.history import attribute_history
 from incidents import signals
 from incidents.models import (
@@ -32,7 +32,7 @@ from incidents.models import (
     TimelineEventKind,
 )
 from oncall.models import Team
-from oncall.selectors import team_is_member
+from oncall.services import team_require_member
 
 S = IncidentStatus
 
@@ -74,12 +74,6 @@ def timeline_event_create(
 def _lock(incident: Incident | int) -> Incident:
     pk = incident.pk if isinstance(incident, Incident) else incident
     return Incident.objects.select_for_update().select_related("team", "severity").get(pk=pk)
-
-
-def _check_member(actor: AuthUser | None, team: Team) -> None:
-    # actor None is the system itself (an alert, a beat task).
-    if actor is not None and not team_is_member(user=actor, team=team):
-        raise AccessDenied(f"You are not a member of team {team.name}.")
 
 
 def _user_label(user: AuthUser | None) -> str | None:
@@ -128,7 +122,7 @@ def incident_create(
     dedup_key: str = "",
 ) -> Incident:
     """Declare an incident: it starts ``triggered`` and numbered within its team."""
-    _check_member(actor, team)
+    team_require_member(actor=actor, team=team)
     title = title.strip()
     if not title:
         raise InvalidInput(
@@ -266,7 +260,7 @@ def incident_transition(
             errors={"resolution": [f"Choose one of {', '.join(Resolution.values)}."]},
         )
     locked = _lock(incident)
-    _check_member(actor, locked.team)
+    team_require_member(actor=actor, team=locked.team)
     old_status = locked.status
     if reopen:
         if old_status != S.RESOLVED:
@@ -381,7 +375,7 @@ def incident_update(*, incident: Incident | int, actor: AuthUser | None, **field
             },
         )
     locked = _lock(incident)
-    _check_member(actor, locked.team)
+    team_require_member(actor=actor, team=locked.team)
     roles = {f: fields[f] for f in ROLE_FIELDS if f in fields}
     _check_users_in_team(locked.team, roles)
 
@@ -456,7 +450,7 @@ def incident_add_note(
             "A note needs a message.", errors={"message": ["This field is required."]}
         )
     locked = _lock(incident)
-    _check_member(actor, locked.team)
+    team_require_member(actor=actor, team=locked.team)
     return timeline_event_create(
         incident=locked, kind=TimelineEventKind.NOTE, actor=actor, message=message
     )
@@ -471,7 +465,7 @@ def service_create(
 ) -> Service:
     from django.utils.text import slugify
 
-    _check_member(actor, team)
+    team_require_member(actor=actor, team=team)
     name = name.strip()
     slug = slug or slugify(name)
     if not slug:
@@ -492,7 +486,7 @@ def service_create(
 @transaction.atomic
 def service_update(*, actor: AuthUser, service: Service, **fields: Any) -> Service:
     locked = Service.objects.select_for_update().get(pk=service.pk)
-    _check_member(actor, locked.team)
+    team_require_member(actor=actor, team=locked.team)
     policy = fields.get("escalation_policy")
     if policy is not None and policy.team_id != locked.team_id:
         raise InvalidInput(

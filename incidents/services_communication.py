@@ -38,7 +38,7 @@ from incidents.models import (
     TeamCommunicationSettings,
     UpdateAudience,
 )
-from incidents.services import _check_member, _lock, timeline_event_create
+from incidents.services import _lock, timeline_event_create
 from incidents.tasks_communication import (
     email_later,
     slack_invite_later,
@@ -46,6 +46,7 @@ from incidents.tasks_communication import (
     slack_post_later,
 )
 from oncall.selectors import team_managers
+from oncall.services import team_require_member
 
 K = CommunicationEventKind
 
@@ -86,7 +87,7 @@ def status_update_post(
             errors={"audience": [f"Choose one of {', '.join(UpdateAudience.values)}."]},
         )
     locked = _lock(incident)
-    _check_member(actor, locked.team)
+    team_require_member(actor=actor, team=locked.team)
     update = StatusUpdate.objects.create(
         incident=locked,
         message=message,
@@ -145,7 +146,7 @@ def incident_communication_set(
             errors={"status_page_state": [f"Choose one of {', '.join(StatusPageState.values)}."]},
         )
     locked = _lock(incident)
-    _check_member(actor, locked.team)
+    team_require_member(actor=actor, team=locked.team)
     comm, _ = IncidentCommunication.objects.get_or_create(incident=locked)
     changes = {
         name: [getattr(comm, name), value]

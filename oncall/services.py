@@ -9,7 +9,7 @@ from django.utils.text import slugify
 from config.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from config.history import attribute_history
 from oncall.models import Team, TeamMembership, TeamRole
-from oncall.selectors import team_is_manager
+from oncall.selectors import team_is_manager, team_is_member
 
 
 def _derive_key(name: str) -> str:
@@ -78,3 +78,10 @@ def team_member_remove(*, actor: AuthUser, team: Team, user_id: int) -> None:
         if not other_managers.exists() and not actor.is_staff:
             raise Conflict("A team keeps at least one manager; promote someone else first.")
     attribute_history(membership, actor).delete()
+
+
+def team_require_member(*, actor: AuthUser | None, team: Team) -> None:
+    """The one membership guard of every service. ``actor`` None is the system itself (an
+    alert, a beat task), which may act on any team."""
+    if actor is not None and not team_is_member(user=actor, team=team):
+        raise AccessDenied(f"You are not a member of team {team.name}.")

@@ -33,7 +33,8 @@ from oncall.models import (
 )
 from oncall.models.schedules import new_feed_token
 from oncall.schedules import parse_hhmm, restrictions_problems
-from oncall.selectors import team_is_manager, team_is_member
+from oncall.selectors import team_is_manager
+from oncall.services import team_require_member
 
 User = get_user_model()
 
@@ -41,11 +42,6 @@ User = get_user_model()
 def _require_manager(actor: AbstractBaseUser, team: Team) -> None:
     if not team_is_manager(user=actor, team=team):
         raise AccessDenied(f"Only managers of team {team.name} (or staff) can change this.")
-
-
-def _require_member(actor: AbstractBaseUser, team: Team) -> None:
-    if not team_is_member(user=actor, team=team):
-        raise AccessDenied(f"You are not a member of team {team.name}.")
 
 
 def time_zone_problems(name: str) -> list[str]:
@@ -270,7 +266,7 @@ def override_create(
     end: datetime,
 ) -> ScheduleOverride:
     """Any member of the team may cover (or arrange cover) for a while."""
-    _require_member(actor, schedule.team)
+    team_require_member(actor=actor, team=schedule.team)
     errors: dict[str, list[str]] = {}
     if not TeamMembership.objects.filter(
         team=schedule.team, user=user, user__is_active=True
@@ -287,7 +283,7 @@ def override_create(
 
 @transaction.atomic
 def override_delete(*, actor: AbstractBaseUser, override: ScheduleOverride) -> None:
-    _require_member(actor, override.schedule.team)
+    team_require_member(actor=actor, team=override.schedule.team)
     attribute_history(override, actor).delete()
 
 

@@ -18,11 +18,12 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
-from config.errors import AccessDenied, Conflict, InvalidInput
+from config.errors import Conflict, InvalidInput
 from config.history import attribute_history
 from incidents.models import Incident, TimelineEvent
 from oncall.models import Team, TeamMembership
-from oncall.selectors import team_is_member, team_managers
+from oncall.selectors import team_managers
+from oncall.services import team_require_member
 from postmortems import selectors
 from postmortems.models import (
     OPEN_ACTION_ITEM_STATUSES,
@@ -101,11 +102,6 @@ def _escalation_delay() -> datetime.timedelta:
     return datetime.timedelta(hours=settings.POSTMORTEM_ESCALATION_HOURS)
 
 
-def _check_member(actor: AbstractBaseUser | None, team: Team) -> None:
-    if actor is not None and not team_is_member(user=actor, team=team):
-        raise AccessDenied(f"You are not a member of team {team.name}.")
-
-
 def _users_not_in_team(team: Team, users: Iterable[AbstractBaseUser]) -> list[AbstractBaseUser]:
     users = [u for u in users if u is not None]
     member_ids = set(
@@ -171,7 +167,7 @@ def postmortem_create_for_incident(
     it exists). ``due_at`` is set when the incident is resolved; an incident that is
     still open gets its due date when it resolves."""
     locked = _lock_incident(incident)
-    _check_member(actor, locked.team)
+    team_require_member(actor=actor, team=locked.team)
     existing = Postmortem.objects.filter(incident=locked).first()
     if existing is not None:
         raise Conflict(
@@ -324,7 +320,7 @@ def postmortem_update(
         )
     locked = _lock_postmortem(postmortem)
     team = locked.incident.team
-    _check_member(actor, team)
+    team_require_member(actor=actor, team=team)
     amendment_reason = (amendment_reason or "").strip()
     if locked.is_published and not amendment_reason:
         raise Conflict(
@@ -417,7 +413,7 @@ def postmortem_submit(
 ) -> Postmortem:
     """Draft → in review."""
     locked = _lock_postmortem(postmortem)
-    _check_member(actor, locked.incident.team)
+    team_require_member(actor=actor, team=locked.incident.team)
     _transition(locked, PS.IN_REVIEW)
     locked.status = PS.IN_REVIEW
     locked.submitted_at = timezone.now()
@@ -431,7 +427,7 @@ def postmortem_request_changes(
 ) -> Postmortem:
     """In review → draft (a reviewer sends it back)."""
     locked = _lock_postmortem(postmortem)
-    _check_member(actor, locked.incident.team)
+    team_require_member(actor=actor, team=locked.incident.team)
     _transition(locked, PS.DRAFT)
     locked.status = PS.DRAFT
     if reason.strip():
@@ -481,7 +477,7 @@ def postmortem_publish(
     action items; if the blameless check warns, the publisher must confirm, and the
     confirmed warnings are stored on the postmortem and named in its history."""
     locked = _lock_postmortem(postmortem)
-    _check_member(actor, locked.incident.team)
+    team_require_member(actor=actor, team=locked.incident.team)
     _transition(locked, PS.PUBLISHED)
     problems = postmortem_publish_problems(postmortem=locked)
     if problems:
@@ -570,7 +566,7 @@ def action_item_create(
         incident = postmortem.incident
     assert incident is not None
     team = incident.team
-    _check_member(actor, team)
+    team_require_member(actor=actor, team=team)
     _validate_action_item_fields(
         team, {"title": title, "owner": owner, "priority": priority, "kind": kind}
     )
@@ -618,7 +614,7 @@ def action_item_update(
         )
     locked = _lock_item(item)
     team = locked.incident.team
-    _check_member(actor, team)
+    team_require_member(actor=actor, team=team)
     _validate_action_item_fields(team, fields)
     if "title" in fields:
         fields["title"] = fields["title"].strip()
@@ -642,7 +638,7 @@ def action_item_set_status(
             errors={"status": [f"Choose one of {', '.join(AS.values)}."]},
         )
     locked = _lock_item(item)
-    _check_member(actor, locked.incident.team)
+    team_require_member(actor=actor, team=locked.incident.team)
     allowed = ACTION_ITEM_TRANSITIONS[locked.status]
     if status not in allowed:
         detail = (

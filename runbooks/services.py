@@ -10,13 +10,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from config.errors import AccessDenied, Conflict, InvalidInput
+from config.errors import Conflict, InvalidInput
 from config.history import attribute_history
 from incidents.models import Incident, Service, Severity
 from incidents.services import timeline_event_create
 from incidents.tasks_communication import email_later
 from oncall.models import Team
-from oncall.selectors import team_is_member, team_managers
+from oncall.selectors import team_managers
+from oncall.services import team_require_member
 from runbooks import matching
 from runbooks.models import Runbook, RunbookAttachment, RunbookEventKind
 from runbooks.selectors import runbook_facts
@@ -33,11 +34,6 @@ EDITABLE_FIELDS = (
     "review_interval_days",
     "last_tested_at",
 )
-
-
-def _check_member(actor: AbstractBaseUser | None, team: Team) -> None:
-    if actor is not None and not team_is_member(user=actor, team=team):
-        raise AccessDenied(f"You are not a member of team {team.name}.")
 
 
 def validate_matchers(raw: Any) -> dict[str, Any]:
@@ -94,7 +90,7 @@ def runbook_create(
     review_interval_days: int = 90,
     last_tested_at: datetime | None = None,
 ) -> Runbook:
-    _check_member(actor, team)
+    team_require_member(actor=actor, team=team)
     title = (title or "").strip()
     if not title:
         raise InvalidInput("A runbook needs a title.", errors={"title": ["Required."]})
@@ -141,7 +137,7 @@ def runbook_update(
         )
     pk = runbook.pk if isinstance(runbook, Runbook) else runbook
     locked = Runbook.objects.select_for_update().select_related("team").get(pk=pk)
-    _check_member(actor, locked.team)
+    team_require_member(actor=actor, team=locked.team)
     if "matchers" in fields:
         fields["matchers"] = validate_matchers(fields["matchers"])
     if "title" in fields:
@@ -308,7 +304,7 @@ def runbook_accuracy_answer(
         .select_related("incident__team", "runbook")
         .get(pk=attachment.pk)
     )
-    _check_member(actor, locked.incident.team)
+    team_require_member(actor=actor, team=locked.incident.team)
     now = timezone.now()
     locked.accurate = accurate
     locked.accuracy_comment = comment
