@@ -1,6 +1,6 @@
 """Alert ingestion and PagerDuty mirroring settings."""
 
-from config.env import env_int, env_str
+from config.env import env_bool, env_int, env_str
 
 # Where mirrored incidents are sent (PagerDuty's Events API v2); tests point it at a
 # local receiver.
@@ -18,3 +18,8 @@ ALERT_INBOX_SWEEP_AFTER_SECONDS = env_int("ALERT_INBOX_SWEEP_AFTER_SECONDS", 30)
 # Celery task costs more CPU than the request itself); events wait at most this long
 # before a worker picks them up. 0 = one task per event, at once.
 ALERT_INBOX_KICK_SECONDS = float(env_str("ALERT_INBOX_KICK_SECONDS", "0.25"))
+# The /v2/enqueue statement is a server-side prepared statement (parsed and planned once
+# per database connection). Django turns prepared statements off for its own queries
+# (connection poolers in transaction mode before PgBouncer 1.21 cannot carry them);
+# set 0 behind such a pooler.
+ALERT_INGEST_PREPARED = env_bool("ALERT_INGEST_PREPARED", True)

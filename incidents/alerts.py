@@ -10,6 +10,7 @@ the index, fails, and bumps the winner's alert instead of opening a second incid
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -18,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -210,37 +211,41 @@ def integration_by_routing_key(routing_key: str) -> Integration | None:
 
 def ingest_rate_check(*, integration: Integration, now: datetime | None = None) -> None:
     """Count this event in the integration's current minute and raise RateLimited past
-    its limit. One upsert in autocommit, outside the ingest transaction, so the counter
-    row is locked only for that statement."""
+    its limit. One statement in autocommit, outside the ingest transaction, so the
+    counter row is locked only for that statement."""
     limit = integration.rate_limit_per_minute
     if not limit:
         return
     now = now or timezone.now()
     window = now.replace(second=0, microsecond=0)
     table = connection.ops.quote_name(IngestRateWindow._meta.db_table)
-    # On PostgreSQL the statement also turns off, for its own (implicit) transaction
-    # only, the wait for the WAL flush at commit: a counter lost in a crash costs
-    # nothing, and this saves a disk sync per event (the alert is committed durably).
-    source = (
-        "SELECT %s, %s, 1 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS c"
-        if connection.vendor == "postgresql"
-        else "VALUES (%s, %s, 1)"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (integration_id, window_start, count) {source} "
-            f"ON CONFLICT (integration_id, window_start) "
-            f"DO UPDATE SET count = {table}.count + 1 RETURNING count",
-            [integration.pk, connection.ops.adapt_datetimefield_value(window)],
+    if connection.vendor == "postgresql":
+        # This session's row, plus the other sessions' rows of the window. The
+        # statement's own (implicit) transaction does not wait for the WAL flush at
+        # commit: a counter lost in a crash costs nothing, and this saves a disk sync
+        # per event (the event itself is committed durably).
+        sql = (
+            f"WITH counted AS (INSERT INTO {table} (integration_id, window_start, shard, count) "  # noqa: S608 - table name from the model
+            f"SELECT %s, %s, pg_backend_pid(), 1 "
+            f"FROM (SELECT set_config('synchronous_commit', 'off', true)) AS quick "
+            f"ON CONFLICT (integration_id, window_start, shard) "
+            f"DO UPDATE SET count = {table}.count + 1 RETURNING count) "
+            f"SELECT (SELECT count FROM counted) + COALESCE((SELECT sum(count) FROM {table} "
+            f"WHERE integration_id = %s AND window_start = %s AND shard <> pg_backend_pid()), 0)"
         )
+        params = [integration.pk, window, integration.pk, window]
+    else:  # one writer at a time: one row per window
+        sql = (
+            f"INSERT INTO {table} (integration_id, window_start, shard, count) "  # noqa: S608 - table name from the model
+            f"VALUES (%s, %s, 0, 1) ON CONFLICT (integration_id, window_start, shard) "
+            f"DO UPDATE SET count = {table}.count + 1 RETURNING count"
+        )
+        params = [integration.pk, connection.ops.adapt_datetimefield_value(window)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
         count = cursor.fetchone()[0]
     if count > limit:
-        retry_after = max(1, int((window + timedelta(minutes=1) - now).total_seconds() + 0.999))
-        raise RateLimited(
-            f"Integration {integration.name} accepts {limit} events per minute; "
-            f"retry in {retry_after} s.",
-            extra={"retry_after": retry_after},
-        )
+        _raise_rate_limited(integration.name, limit, window, now)
 
 
 def ingest_rate_windows_prune(*, older_than: timedelta = timedelta(hours=1)) -> int:
@@ -578,29 +583,35 @@ def alert_ingest(*, integration: Integration, event: NormalizedEvent) -> IngestR
 # applied one key at a time (a transaction-scoped advisory lock on PostgreSQL) in arrival
 # order, so trigger → acknowledge → resolve keep their order whichever worker runs them.
 
-_RECEIVE_LOOKUP_SQL = (
-    # One round trip: the integration by its key digest, and this event counted in the
-    # integration's rate-limit window (its own transaction, committed without waiting
-    # for the WAL flush: a counter lost in a crash costs nothing).
+_RECEIVE_SQL = (
+    # The whole hot path in one statement, i.e. one round trip and one (durable)
+    # commit in autocommit: the integration by its key digest; this event counted in
+    # the rate-limit row of this session (no other session writes it, so holding its
+    # lock until the commit's WAL flush delays nobody); the window's total (the other
+    # sessions' rows as committed, plus this one); and, within the limit, the event
+    # stored. No row: unknown key; no event id: over the limit.
     "WITH found AS ("
-    "SELECT id, name, rate_limit_per_minute FROM {integration} "
-    "WHERE routing_key_hash = %s AND enabled), "
+    "SELECT id, name, rate_limit_per_minute AS rate_limit FROM {integration} "
+    "WHERE routing_key_hash = %(key_hash)s AND enabled), "
     "counted AS ("
-    "INSERT INTO {window} (integration_id, window_start, count) "
-    "SELECT found.id, %s, 1 FROM found, "
-    "(SELECT set_config('synchronous_commit', 'off', true)) AS quick "
-    "WHERE found.rate_limit_per_minute > 0 "
-    "ON CONFLICT (integration_id, window_start) DO UPDATE SET count = {window}.count + 1 "
-    "RETURNING count) "
-    "SELECT id, name, rate_limit_per_minute, (SELECT count FROM counted) FROM found"
-)
-_RECEIVE_STORE_SQL = (
+    "INSERT INTO {window} (integration_id, window_start, shard, count) "
+    "SELECT id, %(window)s, pg_backend_pid(), 1 FROM found WHERE rate_limit > 0 "
+    "ON CONFLICT (integration_id, window_start, shard) "
+    "DO UPDATE SET count = {window}.count + 1 RETURNING count), "
+    "total AS ("
+    "SELECT (SELECT count FROM counted) + COALESCE(("
+    "SELECT sum(w.count) FROM {window} w, found WHERE w.integration_id = found.id "
+    "AND w.window_start = %(window)s AND w.shard <> pg_backend_pid()), 0) AS n), "
+    "stored AS ("
     "INSERT INTO {event} (integration_id, action, dedup_key, payload, received_at) "
-    "VALUES (%s, %s, %s, %s::jsonb, %s) RETURNING id"
+    "SELECT found.id, %(action)s, %(dedup_key)s, %(payload)s::jsonb, %(now)s "
+    "FROM found, total WHERE found.rate_limit = 0 OR total.n <= found.rate_limit "
+    "RETURNING id) "
+    "SELECT found.name, found.rate_limit, total.n, (SELECT id FROM stored) FROM found, total"
 )
 
 
-def _raise_rate_limited(name: str, limit: int, window: datetime, now: datetime) -> None:
+def _raise_rate_limited(name: str, limit: int, window: datetime, now: datetime) -> NoReturn:
     retry_after = max(1, int((window + timedelta(minutes=1) - now).total_seconds() + 0.999))
     raise RateLimited(
         f"Integration {name} accepts {limit} events per minute; retry in {retry_after} s.",
@@ -609,39 +620,58 @@ def _raise_rate_limited(name: str, limit: int, window: datetime, now: datetime) 
 
 
 def _receive_postgresql(routing_key: str, event: NormalizedEvent, now: datetime) -> int:
-    """The two statements of the hot path, on psycopg's own cursor: server-side binding
+    """The hot path: one statement on psycopg's own cursor, with server-side binding
     (no quoting of parameters into the SQL text in Python, the costliest part of
-    Django's client-side cursor here) and prepared statements (parsed and planned once
-    per connection; connections persist, CONN_MAX_AGE)."""
+    Django's client-side cursor here), prepared: parsed and planned once per connection
+    (connections persist, CONN_MAX_AGE), which halves what PostgreSQL spends on it."""
     import psycopg
 
-    ops = connection.ops
     window = now.replace(second=0, microsecond=0)
     connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(
-            _RECEIVE_LOOKUP_SQL.format(
-                integration=ops.quote_name(Integration._meta.db_table),
-                window=ops.quote_name(IngestRateWindow._meta.db_table),
-            ),
-            [routing_key_hash(routing_key), window],
-            prepare=True,
-        )
-        found = cursor.fetchone()
-        if found is None:
-            raise NotFound("No enabled integration has this routing key.")
-        integration_id, name, limit, count = found
-        if limit and count is not None and count > limit:
-            _raise_rate_limited(name, limit, window, now)
-        cursor.execute(
-            _RECEIVE_STORE_SQL.format(event=ops.quote_name(AlertEvent._meta.db_table)),
-            [integration_id, event.action, event.dedup_key, json.dumps(event.payload), now],
-            prepare=True,
-        )
-        stored = cursor.fetchone()
-        if stored is None:  # INSERT … RETURNING returns its row; never expected
-            raise Conflict("The event could not be stored; retry it.")
-        return stored[0]
+    raw = connection.connection
+    # Django opens connections with prepared statements off (prepare_threshold None,
+    # which also ignores prepare=True); allow them for this statement only, so
+    # Django's own queries are untouched (a threshold no query reaches).
+    prepare = settings.ALERT_INGEST_PREPARED
+    threshold = raw.prepare_threshold
+    if prepare and threshold is None:
+        raw.prepare_threshold = _NEVER_AUTOMATIC
+    try:
+        with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+            cursor.execute(
+                _receive_sql(),
+                {
+                    "key_hash": routing_key_hash(routing_key),
+                    "window": window,
+                    "action": event.action,
+                    "dedup_key": event.dedup_key,
+                    "payload": json.dumps(event.payload),
+                    "now": now,
+                },
+                prepare=prepare,
+            )
+            found = cursor.fetchone()
+    finally:
+        raw.prepare_threshold = threshold
+    if found is None:
+        raise NotFound("No enabled integration has this routing key.")
+    name, limit, _total, event_id = found
+    if event_id is None:
+        _raise_rate_limited(name, limit, window, now)
+    return event_id
+
+
+_NEVER_AUTOMATIC = 2**31
+
+
+@functools.cache
+def _receive_sql() -> str:
+    ops = connection.ops
+    return _RECEIVE_SQL.format(
+        integration=ops.quote_name(Integration._meta.db_table),
+        window=ops.quote_name(IngestRateWindow._meta.db_table),
+        event=ops.quote_name(AlertEvent._meta.db_table),
+    )
 
 
 def alert_event_receive(*, routing_key: str, event: NormalizedEvent) -> int:
@@ -668,7 +698,10 @@ def alert_event_receive(*, routing_key: str, event: NormalizedEvent) -> int:
             payload=event.payload,
             received_at=now,
         ).pk
-    transaction.on_commit(_kick_inbox_drain)
+    if connection.in_atomic_block:
+        transaction.on_commit(_kick_inbox_drain)
+    else:  # committed already (autocommit)
+        _kick_inbox_drain()
     return event_id
 
 
@@ -682,10 +715,6 @@ def _kick_inbox_drain() -> None:
     most one per ``ALERT_INBOX_KICK_SECONDS``, delayed by as much: every event this
     process committed since its last kick was committed before that task runs, so the
     task sees it. (0 = one task per event, at once; the tests run so.)"""
-    from kombu.exceptions import KombuError
-
-    from incidents.tasks import alert_inbox_drain
-
     global _last_kick
     delay = settings.ALERT_INBOX_KICK_SECONDS
     if delay:
@@ -694,6 +723,10 @@ def _kick_inbox_drain() -> None:
             if now - _last_kick < delay:
                 return  # the task sent at the last kick has not run yet: it covers this
             _last_kick = now
+    from kombu.exceptions import KombuError
+
+    from incidents.tasks import alert_inbox_drain
+
     try:
         alert_inbox_drain.apply_async(countdown=delay or None)
     except (KombuError, OSError):

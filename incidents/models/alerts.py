@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from config.indexes import BrinIndex
 from incidents.models.core import Incident, Service, Severity
 from oncall.models import Team
 
@@ -148,22 +149,34 @@ class AlertEvent(models.Model):
     """Every accepted event, as received (append-only), and the inbox of the Events API:
     ``POST /v2/enqueue`` stores the event here (``processed_at`` empty) and answers; a
     Celery task (and, for a lost task, the inbox sweep) then applies it and sets
-    ``alert`` and ``processed_at``."""
+    ``alert`` and ``processed_at``.
+
+    Every accepted event is one insert on the hot path, so the table carries only the
+    indexes that insert must maintain: the primary key, the integration and the small
+    partial inbox index. ``alert`` is indexed only once set (by the worker), and
+    ``received_at`` by a BRIN index (a few pages for millions of rows, next to nothing
+    per insert), enough for the time-range filters of pruning and the admin."""
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="events")
     alert = models.ForeignKey(
-        Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+        Alert,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,  # see alert_event_alert below
     )
     action = models.CharField(max_length=20)
     dedup_key = models.CharField(max_length=255)
     payload = models.JSONField()
-    received_at = models.DateTimeField(db_index=True)
+    received_at = models.DateTimeField()
     processed_at = models.DateTimeField(
         null=True, blank=True, help_text="When the event was applied; empty = still queued."
     )
 
     class Meta:
-        ordering = ["-received_at", "-id"]
+        # Ids are handed out in arrival order: newest first without a sort index.
+        ordering = ["-id"]
         indexes = [
             # The inbox: only the few events not yet applied, per key in arrival order.
             models.Index(
@@ -171,6 +184,10 @@ class AlertEvent(models.Model):
                 condition=Q(processed_at__isnull=True),
                 name="alert_event_inbox",
             ),
+            models.Index(
+                fields=["alert"], condition=Q(alert__isnull=False), name="alert_event_alert"
+            ),
+            BrinIndex(fields=["received_at"], name="alert_event_received_brin"),
         ]
 
     def __str__(self) -> str:
@@ -178,22 +195,27 @@ class AlertEvent(models.Model):
 
 
 class IngestRateWindow(models.Model):
-    """Events counted per integration and minute; one atomic upsert per event keeps the
-    limit right across all web processes and hosts (a per-process cache would not)."""
+    """Events counted per integration and minute, in one row per database session
+    (``shard``, the PostgreSQL backend): a session's upsert never waits for another's
+    row, so the count can be taken in the same statement, and transaction, as the
+    stored event. The limit is checked against the sum of the window's rows, which
+    keeps it right across all web processes and hosts (a per-process cache would
+    not)."""
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
     window_start = models.DateTimeField()
+    shard = models.IntegerField(default=0)
     count = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["integration", "window_start"], name="unique_rate_window"
+                fields=["integration", "window_start", "shard"], name="unique_rate_window_shard"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.integration_id}@{self.window_start:%H:%M}: {self.count}"
+        return f"{self.integration_id}@{self.window_start:%H:%M}/{self.shard}: {self.count}"
 
 
 class PagerDutyMirror(models.Model):

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client, TestCase
 from django.utils import timezone
 
+from config.errors import RateLimited
 from incidents import services
 from incidents.alerts import alert_events_process
 from incidents.integrations import events_v2
@@ -313,10 +314,11 @@ def test_enqueue_stores_the_event_in_a_fixed_number_of_queries(
     post(trigger(key, dedup_key="hot"))
     body = json.dumps(trigger(key, dedup_key="hot"))
     for _ in range(3):
-        # The request: integration lookup with the rate-limit count, then the insert (one
-        # statement each on PostgreSQL; lookup, upsert, insert elsewhere). Applying the
-        # event is the task's, sent on commit.
-        statements = 2 if connection.vendor == "postgresql" else 3
+        # The request: on PostgreSQL one statement on psycopg's own cursor, which
+        # Django's counter does not see (counted by the next test); elsewhere the
+        # integration lookup, the rate-limit upsert and the insert. Applying the event is
+        # the task's, sent on commit.
+        statements = 0 if connection.vendor == "postgresql" else 3
         with (
             django_capture_on_commit_callbacks(execute=False) as callbacks,
             django_assert_max_num_queries(statements),
@@ -329,6 +331,74 @@ def test_enqueue_stores_the_event_in_a_fixed_number_of_queries(
             callbacks[0]()
     assert Alert.objects.get().count == 4
     assert not AlertEvent.objects.filter(processed_at=None).exists()
+
+
+@pytest.mark.postgres
+def test_enqueue_is_one_prepared_statement_per_event_on_postgresql(
+    make_integration, django_assert_num_queries
+):
+    _, key = make_integration()
+    with django_assert_num_queries(0):
+        for index in range(4):
+            response = Client().post(
+                "/v2/enqueue",
+                data=json.dumps(trigger(key, dedup_key=f"k{index}")),
+                content_type="application/json",
+            )
+            assert response.status_code == 202
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements "
+            "WHERE NOT from_sql AND statement LIKE %s",
+            ["%INSERT INTO%alertevent%"],
+        )
+        executions = [row[0] for row in cursor.fetchall()]
+    # Parsed once for this connection and executed once per event: the lookup, the
+    # rate-limit count and the insert are one statement.
+    assert executions == [4]
+    assert AlertEvent.objects.filter(processed_at=None).count() == 4
+    # Django's own queries stay unprepared (its default, for connection poolers).
+    assert connection.connection.prepare_threshold is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_rate_limit_counts_the_events_of_every_database_session(make_integration):
+    """Each session (web thread, process or host) counts in its own row of the window,
+    so the limit holds for their sum."""
+    from incidents.alerts import alert_event_receive
+    from incidents.models import IngestRateWindow
+
+    _, key = make_integration(rate_limit_per_minute=4)
+    event = events_v2.parse_event(trigger(key, dedup_key="shared"))
+    outcomes = {"main": [], "other": []}
+
+    def receive(who):
+        try:
+            alert_event_receive(routing_key=key, event=event)
+            outcomes[who].append(202)
+        except RateLimited:
+            outcomes[who].append(429)
+
+    def other_session(count):
+        try:
+            for _ in range(count):
+                receive("other")
+        finally:
+            connection.close()
+
+    with time_machine.travel(datetime(2026, 3, 2, 10, 15, 10, tzinfo=UTC), tick=False):
+        receive("main")
+        receive("main")
+        helper = threading.Thread(target=other_session, args=(3,))
+        helper.start()
+        helper.join()
+        receive("main")
+    assert outcomes == {"main": [202, 202, 429], "other": [202, 202, 429]}
+    windows = IngestRateWindow.objects.all()
+    assert len(windows) == 2  # one row per session
+    assert sum(window.count for window in windows) == 6
+    assert AlertEvent.objects.count() == 4
 
 
 def test_event_whose_task_was_lost_is_applied_by_the_inbox_sweep(
