@@ -19,6 +19,27 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def get_page_size(self, request):
+        """DRF silently ignores a page_size it cannot read; a client asking for
+        ``page_size=abc`` or ``0`` gets a 400 naming it instead. Past the maximum the
+        page is the maximum."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise exceptions.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        f"Must be a whole number from 1 to {self.max_page_size}."
+                    ]
+                }
+            )
+        return min(size, self.max_page_size)
+
 
 def _flatten(detail: Any) -> list[str]:
     if isinstance(detail, dict):

@@ -251,13 +251,28 @@ def test_list_filters(api, team, member):
 
 @pytest.mark.parametrize(
     "query",
-    ["status=exploded", "since=yesterday", "team=abc", "open=maybe", "page_size=abc"],
+    [
+        "status=exploded",
+        "since=yesterday",
+        "team=abc",
+        "open=maybe",
+        "page_size=abc",
+        "page_size=0",
+        "page_size=-3",
+    ],
 )
 def test_bad_filters_are_400_not_500(api, member, query):
     response = api.as_user(member).get(f"{URL}?{query}")
-    assert response.status_code in (200, 400), response.content
-    if "page_size" not in query:
-        assert response.status_code == 400
+    assert response.status_code == 400, response.content
+    # The answer names the parameter.
+    assert query.split("=")[0] in response.json()["errors"]
+
+
+def test_page_size_past_the_maximum_is_the_maximum(api, team, member):
+    IncidentFactory(team=team, actor=member)
+    response = api.as_user(member).get(f"{URL}?page_size=100000")
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
 
 
 def test_huge_ids_are_404_not_500(api, member):
