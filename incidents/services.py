@@ -71,7 +71,9 @@ def timeline_event_create(
     )
 
 
-def _lock(incident: Incident | int) -> Incident:
+def incident_lock(incident: Incident | int) -> Incident:
+    """The incident row, locked until the transaction ends: every write that changes an
+    incident (here and in services_communication) takes it first, inside a transaction."""
     pk = incident.pk if isinstance(incident, Incident) else incident
     return Incident.objects.select_for_update().select_related("team", "severity").get(pk=pk)
 
@@ -259,7 +261,7 @@ def incident_transition(
             f"Unknown resolution {resolution!r}.",
             errors={"resolution": [f"Choose one of {', '.join(Resolution.values)}."]},
         )
-    locked = _lock(incident)
+    locked = incident_lock(incident)
     team_require_member(actor=actor, team=locked.team)
     old_status = locked.status
     if reopen:
@@ -374,7 +376,7 @@ def incident_update(*, incident: Incident | int, actor: AuthUser | None, **field
                 for name in unknown
             },
         )
-    locked = _lock(incident)
+    locked = incident_lock(incident)
     team_require_member(actor=actor, team=locked.team)
     roles = {f: fields[f] for f in ROLE_FIELDS if f in fields}
     _check_users_in_team(locked.team, roles)
@@ -449,7 +451,7 @@ def incident_add_note(
         raise InvalidInput(
             "A note needs a message.", errors={"message": ["This field is required."]}
         )
-    locked = _lock(incident)
+    locked = incident_lock(incident)
     team_require_member(actor=actor, team=locked.team)
     return timeline_event_create(
         incident=locked, kind=TimelineEventKind.NOTE, actor=actor, message=message

@@ -38,7 +38,7 @@ from incidents.models import (
     TeamCommunicationSettings,
     UpdateAudience,
 )
-from incidents.services import _lock, timeline_event_create
+from incidents.services import incident_lock, timeline_event_create
 from incidents.tasks_communication import (
     email_later,
     slack_invite_later,
@@ -86,7 +86,7 @@ def status_update_post(
             f"Unknown audience {audience!r}.",
             errors={"audience": [f"Choose one of {', '.join(UpdateAudience.values)}."]},
         )
-    locked = _lock(incident)
+    locked = incident_lock(incident)
     team_require_member(actor=actor, team=locked.team)
     update = StatusUpdate.objects.create(
         incident=locked,
@@ -145,7 +145,7 @@ def incident_communication_set(
             f"Unknown state {state!r}.",
             errors={"status_page_state": [f"Choose one of {', '.join(StatusPageState.values)}."]},
         )
-    locked = _lock(incident)
+    locked = incident_lock(incident)
     team_require_member(actor=actor, team=locked.team)
     comm, _ = IncidentCommunication.objects.get_or_create(incident=locked)
     changes = {
