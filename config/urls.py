@@ -16,6 +16,10 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # The endpoints machines call most come first: the resolver tries patterns in order.
+    # PagerDuty Events API v2, wire-compatible, at the same path as PagerDuty's.
+    path("v2/enqueue", enqueue, name="events-v2-enqueue"),
+    path("healthz", healthz, name="healthz"),
     path("", include("incidents.web.urls")),
     path("", include("postmortems.web.urls")),
     path("", include("oncall.web.urls")),
@@ -25,9 +29,6 @@ urlpatterns = [
     path("ack/<str:token>/", acknowledge_link, name="incident-ack-link"),
     path("ical/schedules/<str:token>.ics", schedule_feed, name="schedule-ical-feed"),
     path("ical/users/<str:token>.ics", user_feed, name="user-ical-feed"),
-    # PagerDuty Events API v2, wire-compatible, at the same path as PagerDuty's.
-    path("v2/enqueue", enqueue, name="events-v2-enqueue"),
-    path("healthz", healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include(api_v1)),
     path("status/", include("incidents.urls_status")),

@@ -338,6 +338,17 @@ def test_enqueue_is_one_prepared_statement_per_event_on_postgresql(
     make_integration, django_assert_num_queries
 ):
     _, key = make_integration()
+
+    def executions() -> list[int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT generic_plans + custom_plans FROM pg_prepared_statements "
+                "WHERE NOT from_sql AND statement LIKE %s",
+                ["%INSERT INTO%alertevent%"],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    before = executions() or [0]  # prepared by an earlier test on this connection, or not
     with django_assert_num_queries(0):
         for index in range(4):
             response = Client().post(
@@ -346,19 +357,24 @@ def test_enqueue_is_one_prepared_statement_per_event_on_postgresql(
                 content_type="application/json",
             )
             assert response.status_code == 202
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT generic_plans + custom_plans FROM pg_prepared_statements "
-            "WHERE NOT from_sql AND statement LIKE %s",
-            ["%INSERT INTO%alertevent%"],
-        )
-        executions = [row[0] for row in cursor.fetchall()]
-    # Parsed once for this connection and executed once per event: the lookup, the
+    # Prepared once on this connection and executed once per event: the lookup, the
     # rate-limit count and the insert are one statement.
-    assert executions == [4]
+    assert executions() == [before[0] + 4]
     assert AlertEvent.objects.filter(processed_at=None).count() == 4
     # Django's own queries stay unprepared (its default, for connection poolers).
     assert connection.connection.prepare_threshold is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_enqueue_prepares_again_when_the_session_forgot_its_statement(make_integration):
+    """A pooler resetting the session (DISCARD ALL) drops prepared statements."""
+    _, key = make_integration()
+    assert post(trigger(key, dedup_key="before")).status_code == 202
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    assert post(trigger(key, dedup_key="after")).status_code == 202
+    assert set(AlertEvent.objects.values_list("dedup_key", flat=True)) == {"before", "after"}
 
 
 @pytest.mark.postgres
