@@ -121,7 +121,31 @@ def _client(args) -> list[tuple[float, int]]:
     return results
 
 
+def _cpu_seconds() -> dict[str, float]:
+    """CPU time (user + system) used so far by the web server's processes (gunicorn)
+    and by PostgreSQL's (its backends and background processes), from /proc."""
+    totals = {"web": 0.0, "db": 0.0}
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        group = (
+            "web"
+            if b"gunicorn" in command
+            else "db"
+            if command.startswith((b"postgres", b"/usr/lib/postgresql"))
+            else None
+        )
+        if group:
+            totals[group] += (int(fields[11]) + int(fields[12])) / tick
+    return totals
+
+
 def _load(port: int, requests_: list[bytes], max_seconds: float) -> dict:
+    cpu_before = _cpu_seconds()
     deadline = time.monotonic() + max_seconds
     # Interleave so both client processes walk the sequence in order.
     shares = [requests_[i::CLIENT_PROCESSES] for i in range(CLIENT_PROCESSES)]
@@ -129,6 +153,7 @@ def _load(port: int, requests_: list[bytes], max_seconds: float) -> dict:
     with multiprocessing.get_context("fork").Pool(CLIENT_PROCESSES) as pool:
         parts = pool.map(_client, [(port, share, deadline) for share in shares])
     elapsed = time.perf_counter() - started
+    cpu_after = _cpu_seconds()
     results = [r for part in parts for r in part]
     latencies = sorted(r[0] for r in results)
     statuses: dict[int, int] = {}
@@ -142,6 +167,8 @@ def _load(port: int, requests_: list[bytes], max_seconds: float) -> dict:
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
         "statuses": statuses,
         "latencies": latencies,
+        "web_cpu": cpu_after["web"] - cpu_before["web"],
+        "db_cpu": cpu_after["db"] - cpu_before["db"],
     }
 
 
@@ -162,6 +189,8 @@ def _merge(parts: list[dict]) -> dict:
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
         "statuses": statuses,
         "latencies": latencies,
+        "web_cpu": sum(part["web_cpu"] for part in parts),
+        "db_cpu": sum(part["db_cpu"] for part in parts),
     }
 
 
@@ -434,12 +463,17 @@ def main() -> None:
         f"{CLIENT_PROCESSES}x{CONNECTIONS_PER_PROCESS} client connections, "
         f"load average before: {load_before})",
         "",
-        "| endpoint | requests | req/s | p50 ms | p99 ms | statuses |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
+        "| endpoint | requests | req/s | p50 ms | p99 ms | web CPU ms/req | "
+        "PostgreSQL CPU ms/req | statuses |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
         _row("GET /healthz (trivial JSON)", trivial),
         _row("POST /v2/enqueue, half deduplicated, every new key declares an incident", ingest),
         _row("POST /v2/enqueue, half deduplicated, default storm grouping", grouped),
         _row("POST /v2/enqueue, all repeats of one key (reference)", dedup_only),
+        "",
+        "CPU columns: user + system time of the processes over the load, per request "
+        "(gunicorn's master and workers; every PostgreSQL process). The client's is not "
+        "counted; the kernel's loopback work is partly in these.",
         "",
         f"Ingest throughput = {ratio:.0%} of the trivial endpoint's (target: >= 50%) with "
         f"every new key declaring an incident; "
@@ -468,7 +502,9 @@ def _row(name: str, figures: dict) -> str:
     statuses = ", ".join(f"{code}: {count}" for code, count in sorted(figures["statuses"].items()))
     return (
         f"| {name} | {figures['requests']} | {figures['per_second']:.0f} | "
-        f"{figures['p50_ms']:.1f} | {figures['p99_ms']:.1f} | {statuses} |"
+        f"{figures['p50_ms']:.1f} | {figures['p99_ms']:.1f} | "
+        f"{figures['web_cpu'] * 1000 / figures['requests']:.2f} | "
+        f"{figures['db_cpu'] * 1000 / figures['requests']:.2f} | {statuses} |"
     )
 
 
