@@ -30,7 +30,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from config.errors import AccessDenied, Conflict, InvalidInput, NotFound, RateLimited
+from config.errors import Conflict, InvalidInput, NotFound, RateLimited
 from config.history import attribute_history
 from incidents import services
 from incidents.integrations import events_v2
@@ -52,7 +52,7 @@ from incidents.models import (
 from incidents.models.alerts import routing_key_hash
 from incidents.signals import alert_received
 from oncall.models import Team
-from oncall.selectors import team_is_manager
+from oncall.services import team_require_manager
 
 logger = logging.getLogger(__name__)
 
@@ -80,11 +80,6 @@ INTEGRATION_FIELDS = (
 def _new_routing_key() -> str:
     # 32 characters, like PagerDuty's integration keys (some clients check the length).
     return secrets.token_hex(16)
-
-
-def _check_manager(actor: AbstractBaseUser | None, team: Team) -> None:
-    if actor is not None and not team_is_manager(user=actor, team=team):
-        raise AccessDenied(f"Only managers of team {team.name} can manage its integrations.")
 
 
 def _validate_integration(team: Team, fields: dict[str, Any]) -> None:
@@ -122,7 +117,7 @@ def integration_create(
     **fields: Any,
 ) -> tuple[Integration, str]:
     """Create an integration; returns it with its routing key (shown this once)."""
-    _check_manager(actor, team)
+    team_require_manager(actor=actor, team=team, to="manage its integrations")
     if kind not in IntegrationKind.values:
         raise InvalidInput(
             f"Unknown integration kind {kind!r}.",
@@ -156,7 +151,7 @@ def integration_update(
     *, actor: AbstractBaseUser | None, integration: Integration, **fields: Any
 ) -> Integration:
     locked = Integration.objects.select_for_update().select_related("team").get(pk=integration.pk)
-    _check_manager(actor, locked.team)
+    team_require_manager(actor=actor, team=locked.team, to="manage its integrations")
     unknown = sorted(set(fields) - set(INTEGRATION_FIELDS))
     if unknown:
         raise InvalidInput("Unknown fields.", errors={k: ["Not editable."] for k in unknown})
@@ -186,7 +181,7 @@ def integration_rotate_key(
 ) -> tuple[Integration, str]:
     """Replace the routing key; the old one stops working at once."""
     locked = Integration.objects.select_for_update().select_related("team").get(pk=integration.pk)
-    _check_manager(actor, locked.team)
+    team_require_manager(actor=actor, team=locked.team, to="manage its integrations")
     key = _new_routing_key()
     locked.routing_key_hash = routing_key_hash(key)
     locked.routing_key_hint = key[:6]

@@ -92,12 +92,16 @@ def _check_users_in_team(team: Team, users: dict[str, AuthUser | None]) -> None:
         raise InvalidInput("People in incident roles must belong to the team.", errors=errors)
 
 
-def _check_services_in_team(team: Team, services: Iterable[Service]) -> list[Service]:
+def services_require_in_team(
+    *, team: Team, services: Iterable[Service], message: str
+) -> list[Service]:
+    """The services, all of ``team`` (incidents and runbooks cover their own team's);
+    else InvalidInput with ``message``, naming each foreign one."""
     services = list(services)
     foreign = [s.name for s in services if s.team_id != team.pk]
     if foreign:
         raise InvalidInput(
-            "Services must belong to the incident's team.",
+            message,
             errors={"services": [f"{name} belongs to another team." for name in foreign]},
         )
     return services
@@ -130,7 +134,9 @@ def incident_create(
         raise InvalidInput(
             "An incident needs a title.", errors={"title": ["This field is required."]}
         )
-    services = _check_services_in_team(team, services)
+    services = services_require_in_team(
+        team=team, services=services, message="Services must belong to the incident's team."
+    )
     _check_users_in_team(
         team, {"commander": commander, "scribe": scribe, "communications_lead": communications_lead}
     )
@@ -398,7 +404,11 @@ def incident_update(*, incident: Incident | int, actor: AuthUser | None, **field
             setattr(locked, name, new)
             update_fields.append(name)
     if "services" in fields:
-        new_services = _check_services_in_team(locked.team, fields["services"])
+        new_services = services_require_in_team(
+            team=locked.team,
+            services=fields["services"],
+            message="Services must belong to the incident's team.",
+        )
         old_slugs = sorted(locked.services.values_list("slug", flat=True))
         new_slugs = sorted(s.slug for s in new_services)
         if old_slugs != new_slugs:

@@ -44,8 +44,7 @@ def team_create(
 def team_member_add(
     *, actor: AuthUser, team: Team, user_id: int, role: str = TeamRole.MEMBER
 ) -> TeamMembership:
-    if not team_is_manager(user=actor, team=team):
-        raise AccessDenied("Only the team's managers (or staff) can add members.")
+    team_require_manager(actor=actor, team=team, to="add members")
     if role not in TeamRole.values:
         raise InvalidInput(
             f"Unknown role {role!r}.",
@@ -66,8 +65,7 @@ def team_member_add(
 
 @transaction.atomic
 def team_member_remove(*, actor: AuthUser, team: Team, user_id: int) -> None:
-    if not team_is_manager(user=actor, team=team):
-        raise AccessDenied("Only the team's managers (or staff) can remove members.")
+    team_require_manager(actor=actor, team=team, to="remove members")
     membership = (
         TeamMembership.objects.select_for_update().filter(team=team, user_id=user_id).first()
     )
@@ -85,3 +83,10 @@ def team_require_member(*, actor: AuthUser | None, team: Team) -> None:
     alert, a beat task), which may act on any team."""
     if actor is not None and not team_is_member(user=actor, team=team):
         raise AccessDenied(f"You are not a member of team {team.name}.")
+
+
+def team_require_manager(*, actor: AuthUser | None, team: Team, to: str) -> None:
+    """The one manager guard (managers of the team, or staff): ``to`` says what needs
+    it, for the message. ``actor`` None is the system itself."""
+    if actor is not None and not team_is_manager(user=actor, team=team):
+        raise AccessDenied(f"Only managers of team {team.name} (or staff) can {to}.")

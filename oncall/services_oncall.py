@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
-from config.errors import AccessDenied, Conflict, InvalidInput
+from config.errors import Conflict, InvalidInput
 from config.history import attribute_history
 from oncall import rotation
 from oncall.models import (
@@ -33,15 +33,9 @@ from oncall.models import (
 )
 from oncall.models.schedules import new_feed_token
 from oncall.schedules import parse_hhmm, restrictions_problems
-from oncall.selectors import team_is_manager
-from oncall.services import team_require_member
+from oncall.services import team_require_manager, team_require_member
 
 User = get_user_model()
-
-
-def _require_manager(actor: AbstractBaseUser, team: Team) -> None:
-    if not team_is_manager(user=actor, team=team):
-        raise AccessDenied(f"Only managers of team {team.name} (or staff) can change this.")
 
 
 def time_zone_problems(name: str) -> list[str]:
@@ -190,7 +184,7 @@ def schedule_create(
     description: str = "",
     layers: list[dict[str, Any]] | None = None,
 ) -> Schedule:
-    _require_manager(actor, team)
+    team_require_manager(actor=actor, team=team, to="change its schedules")
     name = name.strip()
     errors = {}
     if not name:
@@ -217,7 +211,7 @@ def schedule_update(
     **fields: Any,
 ) -> Schedule:
     locked = Schedule.objects.select_for_update().get(pk=schedule.pk)
-    _require_manager(actor, locked.team)
+    team_require_manager(actor=actor, team=locked.team, to="change its schedules")
     if "time_zone" in fields and time_zone_problems(fields["time_zone"]):
         raise InvalidInput(
             "The schedule is not valid.",
@@ -242,14 +236,14 @@ def schedule_update(
 
 @transaction.atomic
 def schedule_delete(*, actor: AbstractBaseUser, schedule: Schedule) -> None:
-    _require_manager(actor, schedule.team)
+    team_require_manager(actor=actor, team=schedule.team, to="change its schedules")
     attribute_history(schedule, actor).delete()
 
 
 @transaction.atomic
 def schedule_rotate_ical_token(*, actor: AbstractBaseUser, schedule: Schedule) -> Schedule:
     """Revoke the schedule's iCal URL: every calendar subscribed to the old one stops."""
-    _require_manager(actor, schedule.team)
+    team_require_manager(actor=actor, team=schedule.team, to="change its schedules")
     locked = Schedule.objects.select_for_update().get(pk=schedule.pk)
     locked.ical_token = new_feed_token()
     attribute_history(locked, actor).save(update_fields=["ical_token"])
@@ -371,7 +365,7 @@ def escalation_policy_create(
     repeat: int = 0,
     description: str = "",
 ) -> EscalationPolicy:
-    _require_manager(actor, team)
+    team_require_manager(actor=actor, team=team, to="change its escalation policies")
     name = name.strip()
     if not name:
         raise InvalidInput("The escalation policy is not valid.", errors={"name": ["Required."]})
@@ -397,7 +391,7 @@ def escalation_policy_update(
 ) -> EscalationPolicy:
     """Escalations already running keep the snapshot they started with."""
     locked = EscalationPolicy.objects.select_for_update().get(pk=policy.pk)
-    _require_manager(actor, locked.team)
+    team_require_manager(actor=actor, team=locked.team, to="change its escalation policies")
     if "repeat" in fields:
         _repeat_check(fields["repeat"])
     if "name" in fields and not fields["name"].strip():
@@ -418,7 +412,7 @@ def escalation_policy_update(
 
 @transaction.atomic
 def escalation_policy_delete(*, actor: AbstractBaseUser, policy: EscalationPolicy) -> None:
-    _require_manager(actor, policy.team)
+    team_require_manager(actor=actor, team=policy.team, to="change its escalation policies")
     attribute_history(policy, actor).delete()
 
 
@@ -426,7 +420,7 @@ def escalation_policy_delete(*, actor: AbstractBaseUser, policy: EscalationPolic
 def team_set_escalation_policy(
     *, actor: AbstractBaseUser, team: Team, policy: EscalationPolicy | None
 ) -> Team:
-    _require_manager(actor, team)
+    team_require_manager(actor=actor, team=team, to="choose its escalation policy")
     if policy is not None and policy.team_id != team.pk:
         raise InvalidInput(
             "The policy must belong to the team.",

@@ -13,7 +13,7 @@ from django.utils import timezone
 from config.errors import Conflict, InvalidInput
 from config.history import attribute_history
 from incidents.models import Incident, Service, Severity
-from incidents.services import timeline_event_create
+from incidents.services import services_require_in_team, timeline_event_create
 from incidents.tasks_communication import email_later
 from oncall.models import Team
 from oncall.selectors import team_managers
@@ -66,17 +66,6 @@ def validate_matchers(raw: Any) -> dict[str, Any]:
     return out
 
 
-def _check_services(team: Team, services: Iterable[Service]) -> list[Service]:
-    services = list(services)
-    foreign = [s.name for s in services if s.team_id != team.pk]
-    if foreign:
-        raise InvalidInput(
-            "A runbook covers services of its own team.",
-            errors={"services": [f"{name} belongs to another team." for name in foreign]},
-        )
-    return services
-
-
 @transaction.atomic
 def runbook_create(
     *,
@@ -99,7 +88,9 @@ def runbook_create(
             "The review interval is at least one day.",
             errors={"review_interval_days": ["Must be at least 1."]},
         )
-    services = _check_services(team, services)
+    services = services_require_in_team(
+        team=team, services=services, message="A runbook covers services of its own team."
+    )
     now = timezone.now()
     runbook = Runbook(
         team=team,
@@ -151,7 +142,11 @@ def runbook_update(
         )
     new_services = None
     if "services" in fields:
-        new_services = _check_services(locked.team, fields.pop("services"))
+        new_services = services_require_in_team(
+            team=locked.team,
+            services=fields.pop("services"),
+            message="A runbook covers services of its own team.",
+        )
     changed = [name for name, value in fields.items() if getattr(locked, name) != value]
     for name in changed:
         setattr(locked, name, fields[name])
