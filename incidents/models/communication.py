@@ -6,23 +6,12 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from incidents.models.core import Incident, IncidentStatus, Service, Severity
+from incidents.models.core import Incident, IncidentStatus, Service, Severity, TimelineEventKind
 from oncall.models import Team
 
-
-class CommunicationEventKind(models.TextChoices):
-    """Timeline event kinds written by the communication code. Kept apart from the
-    foundation's TimelineEventKind so that this branch needs no migration of its choices;
-    the timeline's ``kind`` column accepts any string."""
-
-    STATUS_UPDATE = "status_update", "Status update"
-    STATUS_PAGE_DEADLINE_MISSED = "status_page_deadline_missed", "Status page deadline missed"
-    UPDATE_REMINDER = "update_reminder", "Update reminder"
-    ESCALATION_NOTICE = "escalation_notice", "Escalation notice"
-    STATUS_PAGE_STATE = "status_page_state", "Status page state changed"
-    SLACK_CHANNEL = "slack_channel", "Slack channel"
-    SLACK_FAILED = "slack_failed", "Slack failed"
-    STAKEHOLDERS_NOTIFIED = "stakeholders_notified", "Stakeholders notified"
+# The timeline kinds the communication code writes are TimelineEventKind's (one list, so
+# the timeline shows their labels); the name stays for that code.
+CommunicationEventKind = TimelineEventKind
 
 
 class UpdateAudience(models.TextChoices):

@@ -184,6 +184,19 @@ class TimelineEventKind(models.TextChoices):
     PAGED = "paged", "Paged"
     ALERT = "alert", "Alert"
     PAGERDUTY_MIRROR = "pagerduty_mirror", "PagerDuty mirror"
+    # Communication (incidents.services_communication).
+    STATUS_UPDATE = "status_update", "Status update"
+    STATUS_PAGE_DEADLINE_MISSED = "status_page_deadline_missed", "Status page deadline missed"
+    UPDATE_REMINDER = "update_reminder", "Update reminder"
+    ESCALATION_NOTICE = "escalation_notice", "Escalation notice"
+    STATUS_PAGE_STATE = "status_page_state", "Status page state changed"
+    SLACK_CHANNEL = "slack_channel", "Slack channel"
+    SLACK_FAILED = "slack_failed", "Slack failed"
+    STAKEHOLDERS_NOTIFIED = "stakeholders_notified", "Stakeholders notified"
+    # Runbooks (runbooks.services).
+    RUNBOOK_ATTACHED = "runbook_attached", "Runbook attached"
+    RUNBOOK_ACCURACY_PROMPT = "runbook_accuracy_prompt", "Runbook accuracy asked"
+    RUNBOOK_ACCURACY_ANSWER = "runbook_accuracy_answer", "Runbook accuracy answered"
 
 
 class TimelineEvent(models.Model):

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from incidents.models import Incident, Service, Severity
+from incidents.models import Incident, Service, Severity, TimelineEventKind
 from oncall.models import Team
 
 # The section structure every runbook follows (level-2 headings of the Markdown body).
@@ -23,13 +23,9 @@ REQUIRED_SECTIONS: tuple[str, ...] = (
 )
 
 
-class RunbookEventKind(models.TextChoices):
-    """Timeline event kinds written by the runbooks app (the timeline's ``kind`` column
-    accepts any string; see incidents.models.communication.CommunicationEventKind)."""
-
-    RUNBOOK_ATTACHED = "runbook_attached", "Runbook attached"
-    RUNBOOK_ACCURACY_PROMPT = "runbook_accuracy_prompt", "Runbook accuracy asked"
-    RUNBOOK_ACCURACY_ANSWER = "runbook_accuracy_answer", "Runbook accuracy answered"
+# The timeline kinds the runbooks app writes are TimelineEventKind's (one list, so the
+# timeline shows their labels); the name stays for that code.
+RunbookEventKind = TimelineEventKind
 
 
 def empty_matchers() -> dict:

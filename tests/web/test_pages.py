@@ -293,3 +293,13 @@ def test_roles_are_limited_to_the_incident_team(signed_in, incident, outsider):
     )
     incident.refresh_from_db()
     assert incident.commander is None
+
+
+def test_incident_timeline_shows_labels_for_communication_events(signed_in, incident, member):
+    from incidents.services_communication import status_update_post
+
+    status_update_post(incident=incident, actor=member, message="Rolling back the deploy.")
+    body = signed_in.get(f"/incidents/{incident.pk}/").content.decode()
+    assert '<li data-kind="status_update">' in body
+    assert "<strong>Status update</strong>" in body  # its label, not the raw kind
+    assert "<strong>status_update</strong>" not in body
