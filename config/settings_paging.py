@@ -1,6 +1,6 @@
 """Paging: escalation sweep, delivery retries, throttles, outside channels."""
 
-from config.env import env_int
+from config.env import env_bool, env_int
 
 # How many due escalation steps one sweep transaction takes at a time.
 ESCALATION_SWEEP_BATCH = env_int("ESCALATION_SWEEP_BATCH", 200)
@@ -28,3 +28,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "TimelineEventKindEnum": "incidents.models.core.TimelineEventKind",
     }
 )
+# Webhook and Slack-webhook contact methods may not point at loopback, private,
+# link-local or reserved addresses (server-side request forgery); 1 lifts that, for
+# receivers inside your own network.
+OUTBOUND_ALLOW_PRIVATE_NETWORKS = env_bool("OUTBOUND_ALLOW_PRIVATE_NETWORKS", False)

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 
 from config.errors import Conflict, InvalidInput
 from config.history import attribute_history
+from config.outbound import outbound_url_problems
 from oncall import rotation
 from oncall.models import (
     ContactKind,
@@ -449,6 +450,9 @@ def _contact_problems(kind: str, address: str) -> dict[str, list[str]]:
             kind == ContactKind.SLACK and address.startswith(("http://", "https://"))
         ):
             URLValidator(schemes=["http", "https"])(address)
+            problems = outbound_url_problems(address)
+            if problems:
+                return {"address": problems}
     except ValidationError:
         return {"address": [f"Not a valid address for {kind}."]}
     if kind == ContactKind.PAGERDUTY and not address.isalnum():

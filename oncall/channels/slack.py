@@ -6,6 +6,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+from config.outbound import ForbiddenDestination, outbound_url_require_public
 from oncall.channels import DeliveryError, Message
 from oncall.models import ContactMethod
 
@@ -14,6 +15,10 @@ def send(contact_method: ContactMethod, message: Message) -> None:
     address = contact_method.address.strip()
     timeout = settings.PAGING_HTTP_TIMEOUT_SECONDS
     if address.startswith(("https://", "http://")):
+        try:
+            outbound_url_require_public(address)
+        except ForbiddenDestination as exc:
+            raise DeliveryError(f"Slack webhook refused: {exc}") from exc
         response = WebhookClient(address, timeout=timeout).send(text=message.text)
         if response.status_code != 200:
             raise DeliveryError(f"Slack webhook answered HTTP {response.status_code}.")

@@ -8,6 +8,7 @@ import json
 import requests
 from django.conf import settings
 
+from config.outbound import ForbiddenDestination, outbound_url_require_public
 from oncall.channels import DeliveryError, Message
 from oncall.models import ContactMethod
 
@@ -40,6 +41,10 @@ def payload(message: Message) -> dict:
 
 
 def send(contact_method: ContactMethod, message: Message) -> None:
+    try:
+        outbound_url_require_public(contact_method.address)
+    except ForbiddenDestination as exc:
+        raise DeliveryError(f"Webhook refused: {exc}") from exc
     body = json.dumps(payload(message), sort_keys=True).encode()
     headers = {"Content-Type": "application/json", "User-Agent": "Tocsin-Pager/1"}
     if contact_method.secret:

@@ -64,6 +64,8 @@ def worker(redis_broker, tmp_path):
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "TOCSIN_VAR_DIR": str(tmp_path),
         "PYTHONPATH": str(ROOT),
+        # The webhook receiver is a local server.
+        "OUTBOUND_ALLOW_PRIVATE_NETWORKS": "1",
     }
     log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
