@@ -17,6 +17,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # process was started from.
         "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
+        # kombu checks an empty folder every second by default, and with one task in
+        # flight per process the worker waits that second between most tasks: ~1 task/s,
+        # so an event posted just after `seed_demo` waited a minute behind its pages.
+        "polling_interval": 0.1,
     }
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_IGNORE_RESULT = True
