@@ -31,7 +31,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from config.errors import Conflict, InvalidInput, NotFound, RateLimited
-from config.history import attribute_history
+from config.history import attribute_history, save_changed
 from incidents import services
 from incidents.integrations import events_v2
 from incidents.integrations.events import ACKNOWLEDGE, RESOLVE, TRIGGER, NormalizedEvent
@@ -167,11 +167,7 @@ def integration_update(
                 "Another integration of this team has that name.",
                 errors={"name": ["Already used in this team."]},
             )
-    changed = [name for name, value in fields.items() if getattr(locked, name) != value]
-    for name in changed:
-        setattr(locked, name, fields[name])
-    if changed:
-        attribute_history(locked, actor).save(update_fields=changed)
+    save_changed(locked, actor, fields)
     return locked
 
 

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.errors import AccessDenied, Conflict, InvalidInput
-from config.history import attribute_history
+from config.history import attribute_history, save_changed
 from incidents.integrations import pagerduty
 from incidents.integrations.events import ACKNOWLEDGE, RESOLVE, TRIGGER
 from incidents.models import (
@@ -93,11 +93,7 @@ def pagerduty_mirror_update(
                 "A PagerDuty routing key is needed.",
                 errors={"routing_key": ["1–64 characters (the PagerDuty integration key)."]},
             )
-    changed = [name for name, value in fields.items() if getattr(locked, name) != value]
-    for name in changed:
-        setattr(locked, name, fields[name])
-    if changed:
-        attribute_history(locked, actor).save(update_fields=changed)
+    save_changed(locked, actor, fields)
     return locked
 
 

@@ -18,7 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from config.errors import Conflict, InvalidInput
-from config.history import attribute_history
+from config.history import attribute_history, save_changed
 from incidents import signals
 from incidents.models import (
     STATUS_ORDER,
@@ -505,9 +505,5 @@ def service_update(*, actor: AuthUser, service: Service, **fields: Any) -> Servi
             "The escalation policy must belong to the service's team.",
             errors={"escalation_policy": ["Not a policy of this service's team."]},
         )
-    changed = [name for name, value in fields.items() if getattr(locked, name) != value]
-    for name in changed:
-        setattr(locked, name, fields[name])
-    if changed:
-        attribute_history(locked, actor).save(update_fields=changed)
+    save_changed(locked, actor, fields)
     return locked

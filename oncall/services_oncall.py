@@ -14,7 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
 from config.errors import Conflict, InvalidInput
-from config.history import attribute_history
+from config.history import attribute_history, fields_apply, save_changed
 from config.outbound import outbound_url_problems
 from oncall import rotation
 from oncall.models import (
@@ -225,11 +225,7 @@ def schedule_update(
         clash = Schedule.objects.filter(team=locked.team, name=fields["name"]).exclude(pk=locked.pk)
         if clash.exists():
             raise Conflict(f"Team {locked.team.name} already has a schedule with that name.")
-    changed = [k for k, v in fields.items() if getattr(locked, k) != v]
-    for key in changed:
-        setattr(locked, key, fields[key])
-    if changed:
-        attribute_history(locked, actor).save(update_fields=changed)
+    save_changed(locked, actor, fields)
     if layers is not None:
         _write_layers(actor, locked, layers_clean(team=locked.team, layers=layers))
     return locked
@@ -397,9 +393,7 @@ def escalation_policy_update(
         _repeat_check(fields["repeat"])
     if "name" in fields and not fields["name"].strip():
         raise InvalidInput("The escalation policy is not valid.", errors={"name": ["Required."]})
-    changed = [k for k, v in fields.items() if getattr(locked, k) != v]
-    for key in changed:
-        setattr(locked, key, fields[key])
+    changed = fields_apply(locked, fields)
     if changed:
         try:
             with transaction.atomic():
@@ -500,11 +494,7 @@ def contact_method_update(
         errors = _contact_problems(locked.kind, fields["address"])
         if errors:
             raise InvalidInput("The contact method is not valid.", errors=errors)
-    changed = [k for k, v in fields.items() if getattr(locked, k) != v]
-    for key in changed:
-        setattr(locked, key, fields[key])
-    if changed:
-        attribute_history(locked, actor).save(update_fields=changed)
+    save_changed(locked, actor, fields)
     return locked
 
 

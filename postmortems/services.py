@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.errors import Conflict, InvalidInput
-from config.history import attribute_history
+from config.history import attribute_history, fields_apply, save_changed
 from incidents.models import Incident, TimelineEvent
 from oncall.models import Team, TeamMembership
 from oncall.selectors import team_managers
@@ -279,9 +279,7 @@ def _sync_rows(
         if obj is None:
             model(postmortem=postmortem, **values).save()
             continue
-        changed = [f for f, v in values.items() if getattr(obj, f) != v]
-        for f in changed:
-            setattr(obj, f, values[f])
+        changed = fields_apply(obj, values)
         if changed:
             obj.save(update_fields=changed)
     after = _rows_snapshot(getattr(postmortem, related_name).all(), fields)
@@ -618,11 +616,7 @@ def action_item_update(
     _validate_action_item_fields(team, fields)
     if "title" in fields:
         fields["title"] = fields["title"].strip()
-    changed = [name for name, value in fields.items() if getattr(locked, name) != value]
-    for name in changed:
-        setattr(locked, name, fields[name])
-    if changed:
-        attribute_history(locked, actor).save(update_fields=[*changed, "updated_at"])
+    save_changed(locked, actor, fields, also=("updated_at",))
     return locked
 
 

@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.errors import Conflict, InvalidInput
-from config.history import attribute_history
+from config.history import attribute_history, fields_apply
 from incidents.models import Incident, Service, Severity
 from incidents.services import services_require_in_team, timeline_event_create
 from incidents.tasks_communication import email_later
@@ -147,9 +147,7 @@ def runbook_update(
             services=fields.pop("services"),
             message="A runbook covers services of its own team.",
         )
-    changed = [name for name, value in fields.items() if getattr(locked, name) != value]
-    for name in changed:
-        setattr(locked, name, fields[name])
+    changed = fields_apply(locked, fields)
     if new_services is not None and {s.pk for s in new_services} != set(
         locked.services.values_list("pk", flat=True)
     ):
