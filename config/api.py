@@ -1,17 +1,45 @@
 """API plumbing shared by every app: pagination and the one error shape
 ``{"detail": ..., "errors": {field: [...]}}``."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.errors import DomainError
+
+
+class StrictInputMixin:
+    """For input serializers: a field the serializer does not know is a 400 naming it,
+    not silently ignored (``field_hints`` says what to do instead for some names); with
+    ``require_changes``, an update that sets nothing is a 400 too."""
+
+    field_hints: dict[str, str] = {}
+    require_changes = False
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(str(name) for name in set(data) - set(self.fields))  # type: ignore[attr-defined]
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        name: [self.field_hints.get(name, "Unknown or read-only field.")]
+                        for name in unknown
+                    }
+                )
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)  # type: ignore[misc]
+        if self.require_changes and not attrs:
+            raise serializers.ValidationError("Nothing to change.")
+        return attrs
 
 
 class Pagination(PageNumberPagination):

@@ -15,17 +15,10 @@ from incidents.models import (
     Severity,
     TimelineEvent,
 )
+from oncall.selectors import team_scoped
 
 # AUTH_USER_MODEL is Django's own User; anonymous callers see nothing.
 User = AuthUser | AnonymousUser
-
-
-def _scope(qs: QuerySet, user: User, team_field: str = "team") -> QuerySet:
-    if not user.is_authenticated:
-        return qs.none()
-    if user.is_staff:
-        return qs
-    return qs.filter(**{f"{team_field}__memberships__user": user})
 
 
 def severity_list() -> QuerySet[Severity]:
@@ -37,7 +30,9 @@ def severity_by_name(name: str) -> Severity | None:
 
 
 def service_list(*, user: User) -> QuerySet[Service]:
-    return _scope(Service.objects.select_related("team"), user).order_by("team__name", "name")
+    return team_scoped(Service.objects.select_related("team"), user=user).order_by(
+        "team__name", "name"
+    )
 
 
 def service_get(*, user: User, service_id: Any) -> Service:
@@ -49,13 +44,13 @@ def service_get(*, user: User, service_id: Any) -> Service:
 
 def incident_list(*, user: User) -> QuerySet[Incident]:
     """Incidents of the user's teams with everything a list renders, loaded once."""
-    return _scope(
+    return team_scoped(
         Incident.objects.select_related(
             "team", "severity", "commander", "scribe", "communications_lead"
         ).prefetch_related(
             Prefetch("services", queryset=Service.objects.only("id", "slug", "name"))
         ),
-        user,
+        user=user,
     ).order_by("-triggered_at", "-id")
 
 
@@ -129,7 +124,7 @@ def incident_open_list(*, user: User) -> QuerySet[Incident]:
 def incident_open_counts_by_severity(*, user: User) -> list[dict[str, Any]]:
     """[{"name": "SEV1", "label": "critical", "count": 2}, …] for every severity."""
     counts = dict(
-        _scope(Incident.objects.filter(status__in=OPEN_STATUSES), user)
+        team_scoped(Incident.objects.filter(status__in=OPEN_STATUSES), user=user)
         .values_list("severity__name")
         .annotate(n=Count("id"))
         .order_by()

@@ -6,11 +6,12 @@ from django.db.models import QuerySet
 
 from config.errors import NotFound
 from incidents.models import Alert, AlertEvent, Integration, PagerDutyMirror
-from incidents.selectors import User, _scope
+from incidents.selectors import User
+from oncall.selectors import team_scoped
 
 
 def integration_list(*, user: User) -> QuerySet[Integration]:
-    return _scope(Integration.objects.all(), user).order_by("team_id", "name")
+    return team_scoped(Integration.objects.all(), user=user).order_by("team_id", "name")
 
 
 def integration_get(*, user: User, integration_id: Any) -> Integration:
@@ -22,9 +23,9 @@ def integration_get(*, user: User, integration_id: Any) -> Integration:
 
 def alert_list(*, user: User) -> QuerySet[Alert]:
     """Alerts with what a list renders (integration, severity, incident and its team)."""
-    return _scope(
+    return team_scoped(
         Alert.objects.select_related("integration", "severity", "incident__team"),
-        user,
+        user=user,
         team_field="integration__team",
     ).order_by("-last_seen", "-id")
 
@@ -37,7 +38,9 @@ def alert_get(*, user: User, alert_id: Any) -> Alert:
 
 
 def pagerduty_mirror_list(*, user: User) -> QuerySet[PagerDutyMirror]:
-    return _scope(PagerDutyMirror.objects.select_related("service"), user).order_by("team_id", "id")
+    return team_scoped(PagerDutyMirror.objects.select_related("service"), user=user).order_by(
+        "team_id", "id"
+    )
 
 
 def pagerduty_mirror_get(*, user: User, mirror_id: Any) -> PagerDutyMirror:

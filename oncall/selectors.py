@@ -20,6 +20,17 @@ def team_ids_for_user(*, user: User) -> list[int] | None:
     return list(TeamMembership.objects.filter(user=user).values_list("team_id", flat=True))
 
 
+def team_scoped(qs: QuerySet, *, user: User, team_field: str = "team") -> QuerySet:
+    """``qs`` narrowed to the rows of the user's teams (``team_field`` leads from a row
+    to its team): everything for staff, nothing for anonymous callers. Every app's
+    selectors scope through here."""
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_staff:
+        return qs
+    return qs.filter(**{f"{team_field}__memberships__user": user})
+
+
 def team_list(*, user: User) -> QuerySet[Team]:
     teams = Team.objects.all()
     if not user.is_authenticated:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from config.errors import NotFound
 from oncall.models import Team
+from oncall.selectors import team_scoped
 from postmortems import blameless, metrics
 from postmortems.models import (
     OPEN_ACTION_ITEM_STATUSES,
@@ -21,26 +22,18 @@ from postmortems.models import (
 User = AbstractBaseUser | AnonymousUser
 
 
-def _scope(qs: QuerySet, user: User, team_field: str) -> QuerySet:
-    if not user.is_authenticated:
-        return qs.none()
-    if user.is_staff:
-        return qs
-    return qs.filter(**{f"{team_field}__memberships__user": user})
-
-
 def _action_items_qs() -> QuerySet[ActionItem]:
     return ActionItem.objects.select_related("owner", "incident__team")
 
 
 def postmortem_list(*, user: User) -> QuerySet[Postmortem]:
     """Postmortems of the user's teams with what a list renders, loaded once."""
-    return _scope(
+    return team_scoped(
         Postmortem.objects.select_related(
             "incident__team", "incident__severity", "owner", "approved_by"
         ),
-        user,
-        "incident__team",
+        user=user,
+        team_field="incident__team",
     ).order_by("-created_at", "-id")
 
 
@@ -131,7 +124,9 @@ def postmortem_history(*, postmortem: Postmortem) -> list[dict[str, Any]]:
 
 
 def action_item_list(*, user: User) -> QuerySet[ActionItem]:
-    return _scope(_action_items_qs(), user, "incident__team").order_by("due_date", "priority", "id")
+    return team_scoped(_action_items_qs(), user=user, team_field="incident__team").order_by(
+        "due_date", "priority", "id"
+    )
 
 
 def action_item_get(*, user: User, item_id: Any) -> ActionItem:
@@ -269,7 +264,7 @@ def postmortems_owed(*, user: User, limit: int = SECTION_ROWS) -> list[Postmorte
     if not user.is_authenticated:
         return []
     qs = (
-        _scope(Postmortem.objects.filter(owner=user), user, "incident__team")
+        team_scoped(Postmortem.objects.filter(owner=user), user=user, team_field="incident__team")
         .exclude(status="published")
         .select_related("incident__team", "incident__severity")
         .order_by(F("due_at").asc(nulls_last=True), "id")
@@ -283,7 +278,7 @@ def action_items_mine(*, user: User, limit: int = SECTION_ROWS) -> list[ActionIt
     if not user.is_authenticated:
         return []
     qs = (
-        _scope(ActionItem.objects.filter(owner=user), user, "incident__team")
+        team_scoped(ActionItem.objects.filter(owner=user), user=user, team_field="incident__team")
         .filter(status__in=OPEN_ACTION_ITEM_STATUSES)
         .select_related("incident__team", "postmortem")
         .order_by("due_date", "priority", "id")

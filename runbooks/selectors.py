@@ -10,6 +10,7 @@ from django.utils import timezone
 from config.errors import InvalidInput, NotFound
 from incidents.models import Alert, Incident, Service
 from oncall.models import Team
+from oncall.selectors import team_scoped
 from runbooks import matching
 from runbooks.models import Runbook, RunbookAttachment
 from runbooks.rendering import unified_diff
@@ -19,20 +20,12 @@ User = AbstractBaseUser | AnonymousUser
 COVERAGE_WINDOW = timedelta(days=90)
 
 
-def _scope(qs: QuerySet, user: User, team_field: str = "team") -> QuerySet:
-    if not user.is_authenticated:
-        return qs.none()
-    if user.is_staff:
-        return qs
-    return qs.filter(**{f"{team_field}__memberships__user": user})
-
-
 def runbook_list(*, user: User) -> QuerySet[Runbook]:
-    return _scope(
+    return team_scoped(
         Runbook.objects.select_related("team", "severity_hint").prefetch_related(
             Prefetch("services", queryset=Service.objects.only("id", "slug", "name"))
         ),
-        user,
+        user=user,
     ).order_by("team__name", "title")
 
 

@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api import StrictInputMixin
 from incidents import alerts as alert_services
 from incidents import mirroring
 from incidents import selectors_alerts as selectors
@@ -90,16 +91,10 @@ class IntegrationCreateInputSerializer(_IntegrationSettings):
     kind = serializers.ChoiceField(choices=IntegrationKind.choices)
 
 
-class IntegrationUpdateInputSerializer(_IntegrationSettings):
-    name = serializers.CharField(max_length=100, required=False)
+class IntegrationUpdateInputSerializer(StrictInputMixin, _IntegrationSettings):
+    require_changes = True
 
-    def validate(self, attrs):
-        unknown = sorted(set(self.initial_data) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError({n: ["Unknown or read-only field."] for n in unknown})
-        if not attrs:
-            raise serializers.ValidationError("Nothing to change.")
-        return attrs
+    name = serializers.CharField(max_length=100, required=False)
 
 
 class AlertOutputSerializer(serializers.ModelSerializer):

@@ -4,6 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api import StrictInputMixin
 from incidents.models import (
     Incident,
     IncidentStatus,
@@ -234,7 +235,12 @@ class IncidentCreateInputSerializer(serializers.Serializer):
     private = serializers.BooleanField(required=False, default=False)
 
 
-class IncidentUpdateInputSerializer(serializers.Serializer):
+class IncidentUpdateInputSerializer(StrictInputMixin, serializers.Serializer):
+    field_hints = {
+        "status": "Change the status with the status, acknowledge, resolve or reopen actions."
+    }
+    require_changes = True
+
     title = serializers.CharField(max_length=255, required=False)
     severity = SeverityField(required=False)
     summary = serializers.CharField(required=False, allow_blank=True)
@@ -248,23 +254,6 @@ class IncidentUpdateInputSerializer(serializers.Serializer):
     )
     impact = serializers.CharField(required=False, allow_blank=True)
     private = serializers.BooleanField(required=False)
-
-    def validate(self, attrs):
-        unknown = sorted(set(self.initial_data) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError(
-                {
-                    name: [
-                        "Change the status with the status, acknowledge, resolve or reopen actions."
-                    ]
-                    if name == "status"
-                    else ["Unknown or read-only field."]
-                    for name in unknown
-                }
-            )
-        if not attrs:
-            raise serializers.ValidationError("Nothing to change.")
-        return attrs
 
 
 class MessageInputSerializer(serializers.Serializer):

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from config.api import StrictInputMixin
 from incidents.models import (
     IncidentChannel,
     IncidentCommunication,
@@ -29,20 +30,14 @@ class IncidentCommunicationOutputSerializer(serializers.ModelSerializer):
         fields = ["status_page_state", "public_title", "customer_impact"]
 
 
-class IncidentCommunicationInputSerializer(serializers.Serializer):
+class IncidentCommunicationInputSerializer(StrictInputMixin, serializers.Serializer):
+    require_changes = True
+
     status_page_state = serializers.ChoiceField(
         choices=[("", "derived"), *StatusPageState.choices], required=False, allow_blank=True
     )
     public_title = serializers.CharField(max_length=255, required=False, allow_blank=True)
     customer_impact = serializers.BooleanField(required=False, allow_null=True)
-
-    def validate(self, attrs):
-        unknown = sorted(set(self.initial_data) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError({n: ["Unknown field."] for n in unknown})
-        if not attrs:
-            raise serializers.ValidationError("Nothing to change.")
-        return attrs
 
 
 class IncidentChannelOutputSerializer(serializers.ModelSerializer):

@@ -1,9 +1,9 @@
 import datetime
-from collections.abc import Mapping
 
 from django.utils import timezone
 from rest_framework import serializers
 
+from config.api import StrictInputMixin
 from incidents.api.serializers import TeamScopedPrimaryKeyField, UserIdField
 from oncall.api.serializers import UserRefSerializer
 from postmortems.models import (
@@ -33,24 +33,8 @@ def _postmortems_of(user):
     return postmortem_list(user=user)
 
 
-class RejectUnknownFieldsMixin:
-    """Unknown or read-only fields are a 400, not silently ignored."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = sorted(str(k) for k in set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {
-                        name: [
-                            "Change the status with POST …/status/."
-                            if name == "status"
-                            else "Unknown or read-only field."
-                        ]
-                        for name in unknown
-                    }
-                )
-        return super().to_internal_value(data)
+class RejectUnknownFieldsMixin(StrictInputMixin):
+    field_hints = {"status": "Change the status with POST …/status/."}
 
 
 # --- output ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.http import require_POST
 
 from config.errors import DomainError, InvalidInput, NotFound
+from oncall.models import Team
 from oncall.selectors import team_get, team_list, team_membership_list
 from postmortems import selectors, services
 from postmortems.models import (
@@ -60,15 +61,18 @@ def _is_htmx(request: HttpRequest) -> bool:
 # --- action items ---------------------------------------------------------------------
 
 
+def _team_param(request: HttpRequest) -> Team | None:
+    """The team named by ``?team=``, one of the user's (else 404), or None."""
+    if not request.GET.get("team"):
+        return None
+    try:
+        return team_get(user=request.user, team_id=request.GET["team"])
+    except NotFound as error:
+        raise _not_found(error) from None
+
+
 def _board_filters(request: HttpRequest) -> dict[str, Any]:
-    params = request.GET
-    team = None
-    if params.get("team"):
-        try:
-            team = team_get(user=request.user, team_id=params["team"])
-        except NotFound as error:
-            raise _not_found(error) from None
-    return {"team": team, "mine": params.get("mine") in ("1", "true", "on")}
+    return {"team": _team_param(request), "mine": request.GET.get("mine") in ("1", "true", "on")}
 
 
 def _board_context(request: HttpRequest) -> dict[str, Any]:
@@ -154,12 +158,8 @@ def action_item_status(request: HttpRequest, item_id: int) -> HttpResponse:
 def postmortem_list_page(request: HttpRequest) -> HttpResponse:
     params = request.GET
     postmortems = selectors.postmortem_list(user=request.user)
-    team = None
-    if params.get("team"):
-        try:
-            team = team_get(user=request.user, team_id=params["team"])
-        except NotFound as error:
-            raise _not_found(error) from None
+    team = _team_param(request)
+    if team is not None:
         postmortems = postmortems.filter(incident__team=team)
     if params.get("status") in PostmortemStatus.values:
         postmortems = postmortems.filter(status=params["status"])

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from config.api import StrictInputMixin
 from incidents.api.serializers import (
     ServiceRefSerializer,
     SeverityField,
@@ -83,7 +84,9 @@ class RunbookInputSerializer(serializers.Serializer):
     last_tested_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
-class RunbookUpdateInputSerializer(serializers.Serializer):
+class RunbookUpdateInputSerializer(StrictInputMixin, serializers.Serializer):
+    require_changes = True
+
     title = serializers.CharField(max_length=200, required=False)
     body = serializers.CharField(max_length=200_000, allow_blank=True, required=False)
     services = serializers.ListField(
@@ -95,14 +98,6 @@ class RunbookUpdateInputSerializer(serializers.Serializer):
     severity_hint = SeverityField(required=False, allow_null=True)
     review_interval_days = serializers.IntegerField(required=False, min_value=1, max_value=3650)
     last_tested_at = serializers.DateTimeField(required=False, allow_null=True)
-
-    def validate(self, attrs):
-        unknown = sorted(set(self.initial_data) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError({n: ["Unknown or read-only field."] for n in unknown})
-        if not attrs:
-            raise serializers.ValidationError("Nothing to change.")
-        return attrs
 
 
 class TestedInputSerializer(serializers.Serializer):
