@@ -257,11 +257,14 @@ def test_concurrent_runs_send_each_notice_once(team, member, manager, public_ser
             for n in range(5)
         ]
     barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
 
     def run():
         try:
             barrier.wait()
             communications_remind(now=T0 + timedelta(minutes=31))
+        except BaseException as exc:  # reported below: a crashed run must fail the test
+            errors.append(exc)
         finally:
             connection.close()
 
@@ -270,6 +273,7 @@ def test_concurrent_runs_send_each_notice_once(team, member, manager, public_ser
         t.start()
     for t in threads:
         t.join()
+    assert errors == []
     for incident in incidents:
         assert incident.reminders.filter(kind="status_page_deadline").count() == 1
         assert incident.reminders.filter(kind="update_cadence").count() == 1

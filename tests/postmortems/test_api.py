@@ -9,7 +9,6 @@ from django.core import mail
 
 from postmortems import services
 from postmortems.models import ActionItem, Postmortem
-from tests.incidents.factories import IncidentFactory
 from tests.oncall.factories import TeamMembershipFactory, UserFactory
 from tests.postmortems.factories import ActionItemFactory, postmortem_for, ready_to_publish
 
@@ -447,7 +446,6 @@ def test_a_new_member_can_own_items(api, team, member, incident):
     assert response.status_code == 201
     assert response.json()["postmortem"] is None
     assert Postmortem.objects.count() == 0
-    assert IncidentFactory  # imported for other tests
 
 
 def test_extreme_values_are_handled(api, member, incident, postmortem):
