@@ -121,6 +121,9 @@ class IncidentAdmin(SimpleHistoryAdmin):
         if done:
             self.message_user(request, f"{verb} {done} incident(s).", messages.SUCCESS)
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # an incident is a record (and its timeline): resolve it, never delete it
+
     @admin.action(description="Acknowledge selected incidents")
     def acknowledge(self, request, queryset) -> None:
         self._run(request, queryset, services.incident_acknowledge, "Acknowledged")
@@ -138,6 +141,9 @@ class TimelineEventAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["message", "incident__title"]
     list_select_related = ["incident__team", "actor"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -13,6 +13,7 @@ from incidents.models import Alert, AlertEvent, Integration, MirrorDelivery, Pag
 @admin.register(Integration)
 class IntegrationAdmin(SimpleHistoryAdmin):
     list_display = ["name", "team", "service", "kind", "enabled", "routing_key_hint"]
+    list_select_related = ["team", "service"]  # service is nullable: not in the default
     list_filter = ["kind", "enabled", "team"]
     search_fields = ["name", "team__name", "routing_key_hint"]
     autocomplete_fields = ["team", "service"]
@@ -94,6 +95,7 @@ class AlertEventAdmin(ReadOnlyAdmin):
 @admin.register(PagerDutyMirror)
 class PagerDutyMirrorAdmin(SimpleHistoryAdmin):
     list_display = ["__str__", "team", "service", "enabled", "created_at"]
+    list_select_related = ["team", "service"]
     list_filter = ["enabled", "team"]
     autocomplete_fields = ["team", "service"]
 

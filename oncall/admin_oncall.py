@@ -262,8 +262,23 @@ def _targets_wanted(team_id: int, data: dict) -> list[tuple[str, int]]:
     return wanted
 
 
+class ContactMethodForm(forms.ModelForm):
+    class Meta:
+        model = ContactMethod
+        fields = ["user", "kind", "label", "address", "secret", "enabled", "min_interval_seconds"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") and data.get("address") is not None:
+            problems = services_oncall.contact_method_problems(data["kind"], data["address"])
+            for field, messages in problems.items():
+                self.add_error(field, messages)
+        return data
+
+
 @admin.register(ContactMethod)
 class ContactMethodAdmin(SimpleHistoryAdmin):
+    form = ContactMethodForm
     list_display = ["user", "kind", "label", "address", "enabled", "last_sent_at", "last_failed_at"]
     list_filter = ["kind", "enabled"]
     search_fields = ["user__username", "address", "label"]

@@ -430,7 +430,9 @@ def team_set_escalation_policy(
 # --- contact methods and preferences ----------------------------------------------------
 
 
-def _contact_problems(kind: str, address: str) -> dict[str, list[str]]:
+def contact_method_problems(kind: str, address: str) -> dict[str, list[str]]:
+    """What is wrong with ``address`` for a contact method of ``kind`` (field errors);
+    the API's services and the admin's form both ask here."""
     from django.core.exceptions import ValidationError
     from django.core.validators import URLValidator, validate_email
 
@@ -467,7 +469,7 @@ def contact_method_create(
 ) -> ContactMethod:
     if kind not in ContactKind.values:
         raise InvalidInput("Unknown kind.", errors={"kind": [f"One of {ContactKind.values}."]})
-    errors = _contact_problems(kind, address)
+    errors = contact_method_problems(kind, address)
     if errors:
         raise InvalidInput("The contact method is not valid.", errors=errors)
     if min_interval_seconds is None:
@@ -491,7 +493,7 @@ def contact_method_update(
 ) -> ContactMethod:
     locked = ContactMethod.objects.select_for_update().get(pk=method.pk, user=actor)
     if "address" in fields:
-        errors = _contact_problems(locked.kind, fields["address"])
+        errors = contact_method_problems(locked.kind, fields["address"])
         if errors:
             raise InvalidInput("The contact method is not valid.", errors=errors)
     save_changed(locked, actor, fields)
@@ -518,6 +520,14 @@ def oncall_preference_set(
     preference.notify_hours_before_shift = notify_hours_before_shift
     preference.notify_at_shift_end = notify_at_shift_end
     attribute_history(preference, actor).save()
+    return preference
+
+
+@transaction.atomic
+def oncall_preference_get(*, actor: AbstractBaseUser) -> OnCallPreference:
+    """The user's preferences, created with the defaults (and a feed token) the first
+    time they are asked for."""
+    preference, _ = OnCallPreference.objects.get_or_create(user=actor)
     return preference
 
 

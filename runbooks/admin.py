@@ -81,4 +81,16 @@ class RunbookAttachmentAdmin(SimpleHistoryAdmin):
     list_display = ["incident", "runbook", "score", "attached_at", "accurate"]
     list_filter = ["accurate"]
     list_select_related = ["incident__team", "runbook"]
-    readonly_fields = ["incident", "runbook", "matched_by", "score", "attached_at"]
+    # The accuracy answer goes through runbooks.services.runbook_accuracy_answer (the
+    # incident page, the API): it writes the timeline and may mark the runbook tested.
+    readonly_fields = [
+        "incident",
+        "runbook",
+        "matched_by",
+        "score",
+        "attached_at",
+        "accurate",
+        "accuracy_comment",
+        "answered_by",
+        "answered_at",
+    ]

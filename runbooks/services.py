@@ -91,6 +91,7 @@ def runbook_create(
     services = services_require_in_team(
         team=team, services=services, message="A runbook covers services of its own team."
     )
+    _check_tested_at(last_tested_at, "last_tested_at")
     now = timezone.now()
     runbook = Runbook(
         team=team,
@@ -135,6 +136,7 @@ def runbook_update(
         fields["title"] = (fields["title"] or "").strip()
         if not fields["title"]:
             raise InvalidInput("A runbook needs a title.", errors={"title": ["Required."]})
+    _check_tested_at(fields.get("last_tested_at"), "last_tested_at")
     if "review_interval_days" in fields and fields["review_interval_days"] < 1:
         raise InvalidInput(
             "The review interval is at least one day.",
@@ -174,7 +176,13 @@ def runbook_mark_tested(
     *, runbook: Runbook | int, actor: AbstractBaseUser | None, tested_at: datetime | None = None
 ) -> Runbook:
     """Record a test (game day, drill, verified use): the review clock restarts."""
+    _check_tested_at(tested_at, "tested_at")
     return runbook_update(runbook=runbook, actor=actor, last_tested_at=tested_at or timezone.now())
+
+
+def _check_tested_at(tested_at: datetime | None, field: str) -> None:
+    if tested_at is not None and tested_at > timezone.now():
+        raise InvalidInput("A test cannot be in the future.", errors={field: ["In the future."]})
 
 
 # --- incidents ------------------------------------------------------------------------

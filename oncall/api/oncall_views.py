@@ -357,10 +357,7 @@ class OnCallPreferenceView(APIView):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
-        from oncall.models import OnCallPreference
-
-        preference, _ = OnCallPreference.objects.get_or_create(user=request.user)
-        return Response(self._body(preference))
+        return Response(self._body(services_oncall.oncall_preference_get(actor=request.user)))
 
     @extend_schema(request=s.PreferenceInputSerializer, responses={200: OpenApiTypes.OBJECT})
     def put(self, request: Request) -> Response:

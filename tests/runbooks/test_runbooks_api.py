@@ -53,6 +53,7 @@ def test_create_render_and_read(api, team, member, service):
         ({"title": ""}, "title"),
         ({"severity_hint": "SEV9"}, "severity_hint"),
         ({"services": [999999]}, "services"),
+        ({"last_tested_at": "2999-01-01T00:00:00Z"}, "last_tested_at"),
     ],
 )
 def test_invalid_input_is_400(api, team, member, payload, field):
