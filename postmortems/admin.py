@@ -47,7 +47,7 @@ class ContributingFactorInline(_PublishedReadOnlyInline):
 class TimelineEntryInline(_PublishedReadOnlyInline):
     model = TimelineEntry
     fields = ["occurred_at", "description", "source_event"]
-    raw_id_fields = ["source_event"]
+    readonly_fields = ["source_event"]  # set when entries are copied from the incident
 
 
 class ActionItemInline(admin.TabularInline):
@@ -93,7 +93,8 @@ class PostmortemAdminForm(forms.ModelForm):
         team = self.instance.incident.team
         for field in ("owner", "reviewers"):
             value = data.get(field)
-            users = list(value) if field == "reviewers" and value else [value]
+            # An empty reviewers queryset is falsy: still a list of users (none).
+            users = list(value or []) if field == "reviewers" else [value]
             outside = _not_members(team, users)
             if outside:
                 self.add_error(field, f"Not a member of team {team.name}: {', '.join(outside)}.")
@@ -120,6 +121,42 @@ class ActionItemAdminForm(forms.ModelForm):
         if incident and owner is not None and _not_members(incident.team, [owner]):
             self.add_error("owner", f"Not a member of team {incident.team.name}.")
         return data
+
+
+# Inline model -> the postmortem_update argument that edits its rows.
+_ROW_SECTIONS = {
+    FiveWhy: "whys",
+    ContributingFactor: "contributing_factors",
+    TimelineEntry: "timeline_entries",
+}
+
+
+def _formset_rows(formset, name: str) -> list[dict]:
+    """The rows an inline formset leaves, as postmortem_update takes them (``id`` for an
+    existing row; rows left out are deleted), in the order of their ``position``."""
+    _, _, row_fields, ordered = services.ROW_SPECS[name]
+    kept = [
+        form
+        for form in formset.forms
+        if (form.instance.pk or form.has_changed())
+        and not (formset.can_delete and formset._should_delete_form(form))
+    ]
+    if ordered:
+        kept.sort(key=lambda form: form.cleaned_data.get("position") or 0)
+    rows = []
+    for form in kept:
+        row = {field: form.cleaned_data.get(field) for field in row_fields}
+        if form.instance.pk:
+            row["id"] = form.instance.pk
+        rows.append(row)
+    return rows
+
+
+def _problem(exc: DomainError) -> str:
+    detail = exc.detail
+    if exc.errors:
+        detail += " " + "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
+    return detail
 
 
 @admin.register(Postmortem)
@@ -186,9 +223,25 @@ class PostmortemAdmin(SimpleHistoryAdmin):
         obj.refresh_from_db()
 
     def save_related(self, request, form, formsets, change) -> None:
-        # postmortem_update saved the reviewers; only the inlines remain.
+        """postmortem_update saved the fields and reviewers; the whys, contributing
+        factors and timeline go through it too (locked, recorded, refused once
+        published), as whole lists like the API sends them."""
+        sections = {}
         for formset in formsets:
-            self.save_formset(request, form, formset, change=change)
+            name = _ROW_SECTIONS.get(formset.model)
+            if name is None:  # read-only inlines (action items, amendments)
+                self.save_formset(request, form, formset, change=change)
+                continue
+            # What Django's change message reads after a formset's own save().
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            if formset.has_changed():
+                sections[name] = _formset_rows(formset, name)
+        if not sections:
+            return
+        try:
+            services.postmortem_update(postmortem=form.instance.pk, actor=request.user, **sections)
+        except DomainError as exc:
+            self.message_user(request, _problem(exc), messages.ERROR)
 
     def _run(self, request, queryset: QuerySet, action, verb: str) -> None:
         done = 0
@@ -197,10 +250,9 @@ class PostmortemAdmin(SimpleHistoryAdmin):
                 action(postmortem=postmortem, actor=request.user)
                 done += 1
             except DomainError as exc:
-                detail = exc.detail
-                if exc.errors:
-                    detail += " " + "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
-                self.message_user(request, f"{postmortem.incident}: {detail}", messages.WARNING)
+                self.message_user(
+                    request, f"{postmortem.incident}: {_problem(exc)}", messages.WARNING
+                )
         if done:
             self.message_user(request, f"{verb} {done} postmortem(s).", messages.SUCCESS)
 

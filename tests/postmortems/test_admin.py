@@ -100,7 +100,84 @@ def test_admin_creates_an_action_item_through_the_service(client, staff, member,
             "tracker_url": "",
         },
     )
-    assert response.status_code == 302, response.content.decode()[:2000]
+    assert response.status_code == 302, (
+        response.context["adminform"].form.errors,
+        [f.formset.errors for f in response.context["inline_admin_formsets"]],
+    )
     created = ActionItem.objects.get(title="Alert on pool saturation")
     assert created.created_by == staff
     assert created.history.count() == 1
+
+
+def _form_data(html: str) -> dict[str, str]:
+    """The values a browser would post back from the admin change page."""
+    from html.parser import HTMLParser
+
+    data: dict[str, str] = {}
+
+    class Form(HTMLParser):
+        select = textarea = None
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            name = a.get("name")
+            if tag == "input" and name and a.get("type") not in ("submit", "button", "file"):
+                if a.get("type") == "checkbox":
+                    if "checked" in a:
+                        data[name] = a.get("value", "on")
+                else:
+                    data[name] = a.get("value") or ""
+            elif tag == "select" and name:
+                self.select = name
+                if "multiple" not in a:  # a multiple select with nothing chosen sends nothing
+                    data.setdefault(name, "")
+            elif tag == "option" and self.select and "selected" in a:
+                data[self.select] = a.get("value") or ""
+            elif tag == "textarea" and name:
+                self.textarea = name
+                data[name] = ""
+
+        def handle_endtag(self, tag):
+            if tag == "select":
+                self.select = None
+            elif tag == "textarea":
+                self.textarea = None
+
+        def handle_data(self, text):
+            if self.textarea:
+                data[self.textarea] += text
+
+    Form().feed(html)
+    return data
+
+
+def test_admin_inline_sections_go_through_the_service(client, staff, postmortem):
+    """Whys added in the admin are saved by postmortem_update: positioned, and recorded
+    on the postmortem's history under the staff member's name."""
+    client.force_login(staff)
+    url = reverse("admin:postmortems_postmortem_change", args=[postmortem.pk])
+    data = _form_data(client.get(url).content.decode())
+    prefix = next(
+        k[: -len("-TOTAL_FORMS")] for k in data if k.endswith("TOTAL_FORMS") and "why" in k
+    )
+    start = int(data[f"{prefix}-TOTAL_FORMS"])
+    for offset, (question, answer) in enumerate(
+        [("Why did checkout fail?", "The pool ran dry."), ("Why?", "No alert on pool size.")]
+    ):
+        index = start + offset
+        data[f"{prefix}-{index}-position"] = str(index + 10)
+        data[f"{prefix}-{index}-question"] = question
+        data[f"{prefix}-{index}-answer"] = answer
+        data[f"{prefix}-{index}-postmortem"] = str(postmortem.pk)
+    data[f"{prefix}-TOTAL_FORMS"] = str(start + 2)
+    history_before = postmortem.history.count()
+    response = client.post(url, data)
+    assert response.status_code == 302, (
+        response.context["adminform"].form.errors,
+        [f.formset.errors for f in response.context["inline_admin_formsets"]],
+    )
+    whys = list(postmortem.whys.order_by("position"))
+    assert [w.question for w in whys][-2:] == ["Why did checkout fail?", "Why?"]
+    assert [w.position for w in whys] == list(range(len(whys)))  # renumbered by the service
+    assert postmortem.history.count() == history_before + 1
+    assert postmortem.history.first().history_user == staff
