@@ -23,9 +23,7 @@ from oncall.models import (
     Schedule,
     ScheduleLayer,
     ScheduleOverride,
-    TeamMembership,
 )
-from oncall.schedules import restrictions_problems
 from oncall.services_oncall import time_zone_problems
 
 User = get_user_model()
@@ -89,38 +87,59 @@ class LayerForm(forms.ModelForm):
             raise ValidationError(f"Unknown users: {', '.join(unknown)}.")
         return [users[n] for n in names]
 
-    def clean_restrictions(self):
-        value = self.cleaned_data.get("restrictions") or []
-        problems = restrictions_problems(value)
-        if problems:
-            raise ValidationError(problems)
-        return value
 
-    def clean(self):
-        data = super().clean()
-        if data.get("rotation") == "custom" and not data.get("shift_length_hours"):
-            self.add_error("shift_length_hours", "A custom rotation needs a shift length.")
-        return data
+def _live_forms(formset) -> list:
+    """The inline forms that stay (with what of them is valid)."""
+    return [
+        form
+        for form in formset.forms
+        if hasattr(form, "cleaned_data")
+        and not form.cleaned_data.get("DELETE")
+        and (form.instance.pk or form.has_changed())
+    ]
+
+
+def _service_errors_to_forms(formset, forms_: list, exc: InvalidInput, what: str, names: dict):
+    """Put the errors of layers_clean / rules_clean (keyed ``what[i].field…``) on the
+    inline forms they are about; the rest on the formset."""
+    general: list[str] = []
+    for key, messages in exc.errors.items():
+        index, _, rest = key.removeprefix(f"{what}[").partition("]")
+        if not index.isdigit() or int(index) >= len(forms_):
+            general.extend(messages)
+            continue
+        form = forms_[int(index)]
+        field = names.get(rest.lstrip(".").split("[")[0], rest.lstrip(".").split("[")[0])
+        if field in form.errors:
+            continue  # the field's own check said it already
+        form.add_error(field if field in form.fields else None, messages)
+    if general:
+        raise ValidationError(general)
 
 
 class LayerFormSet(BaseInlineFormSet):
+    """Checked by services_oncall.layers_clean, like the API's layers."""
+
     def clean(self):
         super().clean()
-        team_id = self.instance.team_id
-        members = set(
-            TeamMembership.objects.filter(team_id=team_id, user__is_active=True).values_list(
-                "user_id", flat=True
-            )
-        )
-        for form in self.forms:
-            if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE"):
-                continue
-            users = form.cleaned_data.get("users_in_order") or []
-            outsiders = [u.get_username() for u in users if u.pk not in members]
-            if outsiders:
-                form.add_error(
-                    "users_in_order", f"Not active members of the team: {', '.join(outsiders)}."
-                )
+        if self.instance.team_id is None:
+            return  # the parent form says the team is missing
+        forms_ = _live_forms(self)
+        specs = [
+            {
+                "users": form.cleaned_data.get("users_in_order") or [],
+                "rotation": form.cleaned_data.get("rotation"),
+                "shift_length_hours": form.cleaned_data.get("shift_length_hours"),
+                "handoff_time": form.cleaned_data.get("handoff_time"),
+                "start": form.cleaned_data.get("start"),
+                "restrictions": form.cleaned_data.get("restrictions"),
+            }
+            for form in forms_
+        ]
+        try:
+            services_oncall.layers_clean(team=self.instance.team, layers=specs)
+        except InvalidInput as exc:
+            _service_errors_to_forms(self, forms_, exc, "layers", {"users": "users_in_order"})
 
 
 class ScheduleLayerInline(admin.StackedInline):
@@ -188,39 +207,29 @@ class RuleForm(forms.ModelForm):
             ]
             self.fields["target_whole_team"].initial = any(t.team_id for t in targets)
 
-    def clean_delay_minutes(self):
-        value = self.cleaned_data["delay_minutes"]
-        if value is None or value < 1:
-            raise ValidationError("The delay must be at least 1 minute.")
-        return value
-
 
 class RuleFormSet(BaseInlineFormSet):
+    """Checked by services_oncall.rules_clean, like the API's rules."""
+
     def clean(self):
         super().clean()
-        team_id = self.instance.team_id
-        members = set(
-            TeamMembership.objects.filter(team_id=team_id, user__is_active=True).values_list(
-                "user_id", flat=True
-            )
-        )
-        live = 0
-        for form in self.forms:
-            data = getattr(form, "cleaned_data", None)
-            if not data or data.get("DELETE"):
-                continue
-            live += 1
-            users, schedules = data.get("target_users") or [], data.get("target_schedules") or []
-            if not users and not schedules and not data.get("target_whole_team"):
-                form.add_error(None, "A rule needs at least one target.")
-            outsiders = [u.get_username() for u in users if u.pk not in members]
-            if outsiders:
-                form.add_error("target_users", f"Not members of the team: {', '.join(outsiders)}.")
-            foreign = [s.name for s in schedules if s.team_id != team_id]
-            if foreign:
-                form.add_error("target_schedules", f"Other teams' schedules: {', '.join(foreign)}.")
-        if live == 0:
-            raise ValidationError("A policy needs at least one rule.")
+        if self.instance.team_id is None:
+            return  # the parent form says the team is missing
+        forms_ = _live_forms(self)
+        rules = [
+            {
+                "delay_minutes": form.cleaned_data.get("delay_minutes"),
+                "targets": [
+                    {"type": kind, "id": target_id}
+                    for kind, target_id in _targets_wanted(self.instance.team_id, form.cleaned_data)
+                ],
+            }
+            for form in forms_
+        ]
+        try:
+            services_oncall.rules_clean(team=self.instance.team, rules=rules)
+        except InvalidInput as exc:
+            _service_errors_to_forms(self, forms_, exc, "rules", {})
 
 
 class EscalationRuleInline(admin.TabularInline):

@@ -58,6 +58,12 @@ def _zones() -> set[str]:
 # --- schedules --------------------------------------------------------------------------
 
 
+def _usernames(user_ids: list[Any]) -> str:
+    """The users' names for a message (ids that name no user stay ids)."""
+    names = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "username"))
+    return ", ".join(str(names.get(uid, uid)) for uid in user_ids)
+
+
 def layers_clean(*, team: Team, layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Validate layer specs; raises InvalidInput with errors keyed ``layers[i].field``."""
     errors: dict[str, list[str]] = {}
@@ -76,7 +82,7 @@ def layers_clean(*, team: Team, layers: list[dict[str, Any]]) -> list[dict[str, 
         outsiders = [uid for uid in user_ids if uid not in member_ids]
         if outsiders:
             errors.setdefault(f"{key}.users", []).append(
-                f"Not active members of team {team.name}: {', '.join(map(str, outsiders))}."
+                f"Not active members of team {team.name}: {_usernames(outsiders)}."
             )
         rotation_name = spec.get("rotation") or rotation.ROTATION_WEEKLY
         hours = spec.get("shift_length_hours")
@@ -322,7 +328,9 @@ def rules_clean(*, team: Team, rules: list[dict[str, Any]]) -> list[dict[str, An
             )
             if not valid:
                 errors.setdefault(t_key, []).append(
-                    f"No {kind} with id {target_id} in team {team.name}."
+                    f"Not an active member of team {team.name}: {_usernames([target_id])}."
+                    if kind == TargetType.USER
+                    else f"No {kind} with id {target_id} in team {team.name}."
                 )
                 continue
             clean_targets.append({"type": kind, "id": target_id})
