@@ -96,7 +96,10 @@ def schedule_queryset():
                 )
             ),
         ),
-        Prefetch("overrides", queryset=ScheduleOverride.objects.order_by("start", "id")),
+        Prefetch(
+            "overrides",
+            queryset=ScheduleOverride.objects.order_by("start", "id").select_related("user"),
+        ),
     )
 
 
@@ -110,6 +113,7 @@ def schedule_to_rotation(schedule: Schedule) -> rotation.Schedule:
     overrides = tuple(
         rotation.Override(user=o.user_id, start=o.start, end=o.end)
         for o in schedule.overrides.all()
+        if o.user.is_active
     )
     return rotation.Schedule(
         time_zone=schedule.time_zone, layers=tuple(layers), overrides=overrides

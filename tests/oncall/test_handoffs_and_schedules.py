@@ -10,7 +10,7 @@ import time_machine
 from django.core import mail
 
 from oncall.handoffs import handoffs_record
-from oncall.models import Handoff, OnCallPreference, ScheduleLayer
+from oncall.models import Handoff, OnCallPreference, ScheduleLayer, ScheduleOverride
 from oncall.schedules import schedule_oncall_user_id, schedule_queryset, schedule_shifts
 from tests.oncall.factories import make_schedule, member_of
 
@@ -78,6 +78,32 @@ def test_inactive_user_is_never_computed_as_on_call(team, alice, bob):
         ],
     )
     at = datetime(2026, 3, 3, tzinfo=UTC)
+    assert schedule_oncall_user_id(schedule=reload(schedule), at=at) == bob.pk
+    bob.is_active = False
+    bob.save()
+    assert schedule_oncall_user_id(schedule=reload(schedule), at=at) == alice.pk
+
+
+def test_inactive_users_override_is_ignored(team, alice, bob):
+    """An override held by someone since deactivated does not make them on call."""
+    schedule = make_schedule(
+        team,
+        [
+            {
+                "users": [alice],
+                "rotation": "weekly",
+                "handoff_time": time(9),
+                "start": date(2026, 3, 2),
+            }
+        ],
+    )
+    ScheduleOverride.objects.create(
+        schedule=schedule,
+        user=bob,
+        start=datetime(2026, 3, 3, tzinfo=UTC),
+        end=datetime(2026, 3, 4, tzinfo=UTC),
+    )
+    at = datetime(2026, 3, 3, 12, tzinfo=UTC)
     assert schedule_oncall_user_id(schedule=reload(schedule), at=at) == bob.pk
     bob.is_active = False
     bob.save()
