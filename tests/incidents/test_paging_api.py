@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 import time_machine
 
+from incidents.models import Page
 from oncall.handoffs import handoffs_record
 from tests.incidents.factories import IncidentFactory
 from tests.oncall.factories import make_policy, make_schedule, member_of
@@ -23,11 +24,26 @@ def test_incident_pages_endpoint(api, team, committing, outsider, django_assert_
     with time_machine.travel(T0, tick=False), committing():
         incidents = [IncidentFactory(team=team, severity="SEV1") for _ in range(3)]
     client = api.as_user(alice)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(8) as few:
         pages = client.get(f"/api/v1/incidents/{incidents[0].pk}/pages/").json()
     assert [(p["user"]["username"], p["level"], p["channel"], p["status"]) for p in pages] == [
         ("alice", 1, "email", "sent")
     ]
+    # More pages (other people, later runs) cost no more queries.
+    first = Page.objects.get(incident=incidents[0])
+    for run in range(2, 6):
+        Page.objects.create(
+            incident=incidents[0],
+            user=member_of(team, f"extra{run}"),
+            channel="email",
+            run=run,
+            level=1,
+            not_before=first.not_before,
+            created_at=first.created_at,
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        pages = client.get(f"/api/v1/incidents/{incidents[0].pk}/pages/").json()
+    assert len(pages) == 5
     assert (
         api.as_user(outsider).get(f"/api/v1/incidents/{incidents[0].pk}/pages/").status_code == 404
     )
@@ -56,14 +72,18 @@ def test_load_report_hours_and_pages_per_week_flags_over_ten(
     with time_machine.travel(datetime(2026, 3, 1, 12, tzinfo=UTC), tick=False):
         handoffs_record()  # alice: Mon 23 Feb 09:00 – Mon 2 Mar 09:00
     with time_machine.travel(T0, tick=False), committing():
-        for _ in range(11):
+        for _ in range(6):
             IncidentFactory(team=team, severity="SEV2")
     client = api.as_user(manager)
-    with django_assert_max_num_queries(10):
-        report = client.get(
-            "/api/v1/oncall/load/",
-            {"team": team.pk, "since": "2026-02-23T00:00:00Z", "until": "2026-03-09T00:00:00Z"},
-        ).json()
+    query = {"team": team.pk, "since": "2026-02-23T00:00:00Z", "until": "2026-03-09T00:00:00Z"}
+    with django_assert_max_num_queries(10) as few:
+        client.get("/api/v1/oncall/load/", query)
+    with time_machine.travel(T0, tick=False), committing():
+        for _ in range(5):
+            IncidentFactory(team=team, severity="SEV2")
+    # More pages (11 in all), the same queries.
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        report = client.get("/api/v1/oncall/load/", query).json()
     rows = {row["user"]["username"]: row for row in report["users"]}
     assert rows["alice"]["hours_on_call"] == 168.0
     # A week has 40 business hours (Mon–Fri 09–17 UTC).
