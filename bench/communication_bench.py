@@ -21,12 +21,12 @@ import django
 
 django.setup()
 
-from datetime import timedelta  # noqa: E402
+from datetime import timedelta
 
-import time_machine  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
-from django.utils import timezone  # noqa: E402
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext, setup_test_environment
+from django.utils import timezone
 
 
 def timed(fn, repeat: int = 5):
@@ -62,10 +62,11 @@ def run(args) -> None:
     from django.contrib.auth import get_user_model
 
     from incidents import services
+    from incidents.communication.selectors import status_page
+    from incidents.communication.services.reminders import communications_remind
+    from incidents.communication.services.updates import status_update_post
     from incidents.models import Service, Severity
-    from incidents.selectors_status import status_page
-    from incidents.services_communication import communications_remind, status_update_post
-    from oncall.models import Team, TeamMembership
+    from oncall.teams.models import Team, TeamMembership
     from runbooks.rendering import render_markdown
     from runbooks.services import runbook_attach_matching, runbook_create
     from runbooks.starter import STARTER_RUNBOOKS
@@ -128,7 +129,7 @@ def run(args) -> None:
         import cProfile
 
         cProfile.runctx("communications_remind()", globals(), locals(), sort="cumtime")
-    from incidents.services_communication import communications_due_incident_ids
+    from incidents.communication.services.reminders import communications_due_incident_ids
 
     print("still due after the first run:", len(communications_due_incident_ids()))
     t0 = time.perf_counter()

@@ -36,31 +36,20 @@ import django
 
 django.setup()
 
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.utils import timezone  # noqa: E402
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
 
-from config.celery import app  # noqa: E402
-from incidents.escalation import escalation_run_due, policy_snapshot  # noqa: E402
-from incidents.models import (  # noqa: E402
-    EscalationState,
-    Incident,
-    IncidentEscalation,
-    Severity,
-    TimelineEvent,
-)
-from oncall.models import (  # noqa: E402
-    ContactMethod,
-    EscalationPolicy,
-    EscalationRule,
-    EscalationTarget,
-    Schedule,
-    ScheduleLayer,
-    ScheduleLayerMember,
-    Team,
-    TeamMembership,
-)
+from config.celery import app
+from incidents.models import Incident, Severity, TimelineEvent
+from incidents.paging.models import EscalationState, IncidentEscalation
+from incidents.paging.services.snapshot import policy_snapshot
+from incidents.paging.services.steps import escalation_run_due
+from oncall.contacts.models import ContactMethod
+from oncall.policies.models import EscalationPolicy, EscalationRule, EscalationTarget
+from oncall.schedules.models import Schedule, ScheduleLayer, ScheduleLayerMember
+from oncall.teams.models import Team, TeamMembership
 
 
 def setup(count: int) -> tuple[Team, dict]:

@@ -209,12 +209,12 @@ def _setup() -> tuple[str, str, str, list[int]]:
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database (the benchmark is for PostgreSQL).")
     call_command("migrate", verbosity=0)
-    from incidents.alerts import integration_create
-    from oncall.models import Team
+    from incidents.alerts.services.integrations import integration_create
+    from oncall.teams.models import Team
 
     team, _ = Team.objects.get_or_create(slug="bench", defaults={"name": "Bench", "key": "BENCH"})
     # Events earlier (interrupted) runs left unapplied would be drained first: drop them.
-    from incidents.models import AlertEvent
+    from incidents.alerts.models import AlertEvent
 
     AlertEvent.objects.filter(integration__team=team, processed_at=None).delete()
     run = secrets.token_hex(4)
@@ -257,7 +257,7 @@ def _purge_broker() -> None:
 def _pending_events(integration_ids: list[int]) -> int:
     from django.db import connection
 
-    from incidents.models import AlertEvent
+    from incidents.alerts.models import AlertEvent
 
     count = AlertEvent.objects.filter(integration_id__in=integration_ids, processed_at=None).count()
     connection.close()
@@ -269,7 +269,8 @@ def _drain_with_one_worker(integration_ids: list[int], max_seconds: float) -> di
     time how long it takes to apply every stored event."""
     from django.db import connection
 
-    from incidents.models import Alert, AlertEvent, Incident
+    from incidents.alerts.models import Alert, AlertEvent
+    from incidents.models import Incident
 
     pending = _pending_events(integration_ids)
     env = _server_env()

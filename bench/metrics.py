@@ -26,15 +26,15 @@ import django
 
 django.setup()
 
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.utils import timezone  # noqa: E402
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from incidents.models import Incident, Resolution, Severity  # noqa: E402
-from oncall.models import Team, TeamMembership  # noqa: E402
+from incidents.models import Incident, Resolution, Severity
+from oncall.teams.models import Team, TeamMembership
 
 
 def seed(count: int) -> tuple[Team, object]:

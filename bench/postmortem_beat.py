@@ -44,7 +44,7 @@ def main() -> None:
 
         from incidents import services as incident_services
         from incidents.models import Severity
-        from oncall.models import Team, TeamMembership
+        from oncall.teams.models import Team, TeamMembership
         from postmortems import services
 
         t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -23,7 +23,7 @@ def beat(name: str, task: str, every: timedelta) -> None:
 # reviews daily.
 beat(
     "incidents.remind_communications",
-    "incidents.tasks.remind_communications",
+    "incidents.alerts.tasks.remind_communications",
     timedelta(minutes=1),
 )
 beat("runbooks.flag_stale_runbooks", "runbooks.tasks.flag_stale_runbooks", timedelta(days=1))
@@ -36,6 +36,8 @@ beat(
 beat("run-due-escalations", "incidents.run_due_escalations", timedelta(seconds=15))
 beat("record-handoffs", "oncall.record_handoffs", timedelta(minutes=1))
 # Alert ingestion and PagerDuty mirroring (incidents/tasks.py).
-beat("pagerduty-mirror-sweep", "incidents.tasks.pagerduty_mirror_sweep", timedelta(minutes=1))
+beat(
+    "pagerduty-mirror-sweep", "incidents.alerts.tasks.pagerduty_mirror_sweep", timedelta(minutes=1)
+)
 beat("alert-inbox-sweep", "incidents.alert_inbox_sweep", timedelta(seconds=30))
-beat("alert-housekeeping", "incidents.tasks.alert_housekeeping", timedelta(hours=1))
+beat("alert-housekeeping", "incidents.alerts.tasks.alert_housekeeping", timedelta(hours=1))

@@ -53,6 +53,10 @@ INSTALLED_APPS = [
     "incidents",
     "postmortems",
     "runbooks",
+    # Wiring: loads the rooms' models, admin and tasks, and connects what an incident's
+    # changes cause (config.consequences).
+    "config.apps.WiringConfig",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -6,11 +6,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "common.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "common.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -26,10 +26,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Several models have a "status" or "kind" with different choices: name each enum.
     "ENUM_NAME_OVERRIDES": {
-        "IncidentStatusEnum": "incidents.models.core.IncidentStatus",
-        "TimelineEventKindEnum": "incidents.models.core.TimelineEventKind",
-        "AlertStatusEnum": "incidents.models.alerts.AlertStatus",
-        "IntegrationKindEnum": "incidents.models.alerts.IntegrationKind",
+        "IncidentStatusEnum": "incidents.models.IncidentStatus",
+        "TimelineEventKindEnum": "incidents.models.TimelineEventKind",
+        "AlertStatusEnum": "incidents.alerts.models.AlertStatus",
+        "IntegrationKindEnum": "incidents.alerts.models.IntegrationKind",
     },
 }
 

@@ -22,10 +22,10 @@ from config.settings_api import SPECTACULAR_SETTINGS  # noqa: E402
 
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
-        "ContactKindEnum": "oncall.models.contact.ContactKind",
-        "PageStatusEnum": "incidents.models.escalation.PageStatus",
-        "IncidentStatusEnum": "incidents.models.core.IncidentStatus",
-        "TimelineEventKindEnum": "incidents.models.core.TimelineEventKind",
+        "ContactKindEnum": "oncall.contacts.models.ContactKind",
+        "PageStatusEnum": "incidents.paging.models.PageStatus",
+        "IncidentStatusEnum": "incidents.models.IncidentStatus",
+        "TimelineEventKindEnum": "incidents.models.TimelineEventKind",
     }
 )
 # Webhook and Slack-webhook contact methods may not point at loopback, private,

@@ -32,7 +32,7 @@ LOGIN_REQUIRED_EXEMPT_PATHS = [r"^/api/", r"^/metrics$", r"^/static/", r"^/statu
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Tocsin")
 
-SOCIALACCOUNT_ADAPTER = "oncall.sso.SocialAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "oncall.teams.sso.SocialAccountAdapter"
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_STORE_TOKENS = False
 # A person who already has a local account with the address the IdP vouches for signs in

@@ -2,15 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from incidents.ack_views import acknowledge_link
-from incidents.api.ingest import enqueue, healthz
-from incidents.web.prometheus import prometheus_metrics
-from oncall.feeds import schedule_feed, user_feed
+from incidents.alerts.api.ingest import enqueue, healthz
+from incidents.paging.web.views import acknowledge_link
+from incidents.reporting.web.prometheus import prometheus_metrics
+from oncall.schedules.feeds import schedule_feed, user_feed
 
 api_v1 = [
-    path("", include("oncall.api.urls")),
+    path("", include("oncall.urls_api")),
     path("", include("incidents.api.urls")),
-    path("", include("incidents.api.urls_communication")),
+    path("", include("incidents.communication.api.urls")),
     path("", include("runbooks.api.urls")),
     path("", include("postmortems.api.urls")),
 ]
@@ -21,8 +21,9 @@ urlpatterns = [
     path("v2/enqueue", enqueue, name="events-v2-enqueue"),
     path("healthz", healthz, name="healthz"),
     path("", include("incidents.web.urls")),
+    path("", include("incidents.reporting.web.urls")),
     path("", include("postmortems.web.urls")),
-    path("", include("oncall.web.urls")),
+    path("", include("oncall.schedules.web.urls")),
     path("", include("runbooks.web.urls")),
     path("metrics", prometheus_metrics, name="prometheus-metrics"),
     path("admin/", admin.site.urls),
@@ -31,7 +32,7 @@ urlpatterns = [
     path("ical/users/<str:token>.ics", user_feed, name="user-ical-feed"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include(api_v1)),
-    path("status/", include("incidents.urls_status")),
+    path("status/", include("incidents.communication.web.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

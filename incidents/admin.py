@@ -3,7 +3,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from config.errors import DomainError
+from common.errors import DomainError
 from incidents import services
 from incidents.models import Incident, Service, Severity, TimelineEvent
 
@@ -150,9 +150,3 @@ class TimelineEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
-
-
-from incidents import (  # noqa: E402
-    admin_alerts,  # noqa: F401 - registers the alert ingestion admin
-    admin_paging,  # noqa: F401 - escalations and pages
-)

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
 from django.db.models import Count, Prefetch, QuerySet
 
-from config.errors import NotFound
+from common.errors import NotFound
 from incidents.models import (
     OPEN_STATUSES,
     Incident,
@@ -15,7 +15,7 @@ from incidents.models import (
     Severity,
     TimelineEvent,
 )
-from oncall.selectors import team_scoped
+from oncall.teams.selectors import team_scoped
 
 # AUTH_USER_MODEL is Django's own User; anonymous callers see nothing.
 User = AuthUser | AnonymousUser

@@ -17,8 +17,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from config.errors import Conflict, InvalidInput
-from config.history import attribute_history, save_changed
+from common.errors import Conflict, InvalidInput
+from common.history import attribute_history, save_changed
 from incidents import signals
 from incidents.models import (
     STATUS_ORDER,
@@ -31,8 +31,8 @@ from incidents.models import (
     TimelineEvent,
     TimelineEventKind,
 )
-from oncall.models import Team
-from oncall.services import team_require_member
+from oncall.teams.models import Team
+from oncall.teams.services import team_require_member
 
 S = IncidentStatus
 

@@ -8,6 +8,6 @@ class OncallConfig(AppConfig):
     def ready(self) -> None:
         from allauth.account.signals import user_logged_in
 
-        from oncall.sso import on_user_logged_in
+        from oncall.teams.sso import on_user_logged_in
 
-        user_logged_in.connect(on_user_logged_in, dispatch_uid="oncall.sso.on_user_logged_in")
+        user_logged_in.connect(on_user_logged_in, dispatch_uid="oncall.teams.sso.on_user_logged_in")

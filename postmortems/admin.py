@@ -4,8 +4,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from config.errors import DomainError
-from oncall.models import TeamMembership
+from common.errors import DomainError
+from oncall.teams.models import TeamMembership
 from postmortems import services
 from postmortems.models import (
     ActionItem,

@@ -5,17 +5,7 @@ class PostmortemsConfig(AppConfig):
     name = "postmortems"
 
     def ready(self) -> None:
-        from incidents.signals import incident_status_changed, incident_updated
-        from postmortems.receivers import on_incident_status_changed, on_incident_updated
-
-        incident_status_changed.connect(
-            on_incident_status_changed, dispatch_uid="postmortems.on_incident_status_changed"
-        )
-        incident_updated.connect(
-            on_incident_updated, dispatch_uid="postmortems.on_incident_updated"
-        )
-
-        from incidents.metrics import register_provider
+        from incidents.reporting.providers import register_provider
         from postmortems import providers
 
         register_provider("postmortem_completion_rate", providers.postmortem_completion_rate)

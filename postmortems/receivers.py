@@ -1,8 +1,11 @@
-"""Receivers of incidents.signals: thin, each calls one service of this app."""
+"""What an incident's changes cause to its postmortem. Thin: each calls one service.
+
+Connected, in their order, by ``config.consequences``."""
 
 from typing import Any
 
 from incidents.models import IncidentStatus
+from postmortems.services.drafts import postmortem_on_incident_resolved
 
 
 def on_incident_status_changed(
@@ -12,8 +15,6 @@ def on_incident_status_changed(
     # so a resolved incident that requires a postmortem never lacks one.
     if new_status != IncidentStatus.RESOLVED:
         return
-    from postmortems.services import postmortem_on_incident_resolved
-
     postmortem_on_incident_resolved(incident=incident, actor=actor)
 
 
@@ -24,6 +25,4 @@ def on_incident_updated(
     # too (the same service as on resolution; it does nothing for open incidents).
     if "severity" not in changes or incident.status != IncidentStatus.RESOLVED:
         return
-    from postmortems.services import postmortem_on_incident_resolved
-
     postmortem_on_incident_resolved(incident=incident, actor=actor)

@@ -8,9 +8,9 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from config.errors import NotFound
-from oncall.models import Team
-from oncall.selectors import team_scoped
+from common.errors import NotFound
+from oncall.teams.models import Team
+from oncall.teams.selectors import team_scoped
 from postmortems import blameless, metrics
 from postmortems.models import (
     OPEN_ACTION_ITEM_STATUSES,

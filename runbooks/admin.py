@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
-from config.errors import DomainError
+from common.errors import DomainError
 from runbooks import services
 from runbooks.models import Runbook, RunbookAttachment
 from runbooks.rendering import missing_sections, render_markdown

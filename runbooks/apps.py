@@ -5,7 +5,6 @@ class RunbooksConfig(AppConfig):
     name = "runbooks"
 
     def ready(self) -> None:
-        from runbooks import receivers  # noqa: F401
         from runbooks.web import sections
 
         sections.register()

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from incidents.models import Service, Severity
-from oncall.models import Team
+from oncall.teams.models import Team
 from runbooks import services
 from runbooks.models import Runbook
 from runbooks.starter import STARTER_RUNBOOKS

@@ -7,10 +7,11 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from config.errors import InvalidInput, NotFound
-from incidents.models import Alert, Incident, Service
-from oncall.models import Team
-from oncall.selectors import team_scoped
+from common.errors import InvalidInput, NotFound
+from incidents.alerts.models import Alert
+from incidents.models import Incident, Service
+from oncall.teams.models import Team
+from oncall.teams.selectors import team_scoped
 from runbooks import matching
 from runbooks.models import Runbook, RunbookAttachment
 from runbooks.rendering import unified_diff

@@ -10,14 +10,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from config.errors import Conflict, InvalidInput
-from config.history import attribute_history, fields_apply
+from common.errors import Conflict, InvalidInput
+from common.history import attribute_history, fields_apply
+from incidents.communication.tasks import email_later
 from incidents.models import Incident, Service, Severity
 from incidents.services import services_require_in_team, timeline_event_create
-from incidents.tasks_communication import email_later
-from oncall.models import Team
-from oncall.selectors import team_managers
-from oncall.services import team_require_member
+from oncall.teams.models import Team
+from oncall.teams.selectors import team_managers
+from oncall.teams.services import team_require_member
 from runbooks import matching
 from runbooks.models import Runbook, RunbookAttachment, RunbookEventKind
 from runbooks.selectors import runbook_facts

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from incidents.models import Incident
-from oncall.models import ContactMethod
+from oncall.contacts.models import ContactMethod
 from tests.incidents.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from incidents.models import Incident, IncidentStatus, TimelineEvent
-from oncall.models import Team
+from oncall.teams.models import Team
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -151,8 +151,9 @@ def test_seed_demo_is_idempotent_and_covers_every_severity_and_status():
     )
     # The demo pages somebody (issue 3): every team has a schedule and a default policy,
     # and each still-triggered incident is escalating with pages waiting for the worker.
-    from incidents.models import EscalationState, IncidentEscalation, Page, PageStatus
-    from oncall.models import EscalationPolicy, Schedule
+    from incidents.paging.models import EscalationState, IncidentEscalation, Page, PageStatus
+    from oncall.policies.models import EscalationPolicy
+    from oncall.schedules.models import Schedule
 
     assert (Schedule.objects.count(), EscalationPolicy.objects.count()) == (3, 3)
     assert not Team.objects.filter(escalation_policy__isnull=True).exists()

@@ -3,7 +3,7 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from config.filters import IdFilter, StrictBooleanFilter
+from common.filters import IdFilter, StrictBooleanFilter
 from incidents.models import OPEN_STATUSES, Incident, IncidentStatus, Service
 
 

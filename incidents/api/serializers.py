@@ -4,16 +4,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import StrictInputMixin
-from incidents.models import (
-    Incident,
-    IncidentStatus,
-    Resolution,
-    Service,
-    Severity,
-    TimelineEvent,
-)
-from oncall.api.serializers import UserRefSerializer
+from common.api import StrictInputMixin
+from incidents.models import Incident, IncidentStatus, Resolution, Service, Severity, TimelineEvent
+from oncall.teams.api.serializers import UserRefSerializer
 
 User = get_user_model()
 
@@ -181,7 +174,7 @@ class HistoryRecordOutputSerializer(serializers.Serializer):
 
 
 def _teams_of(user):
-    from oncall.selectors import team_list
+    from oncall.teams.selectors import team_list
 
     return team_list(user=user)
 
@@ -200,7 +193,7 @@ class ServiceInputSerializer(serializers.Serializer):
 
 
 def _policies_of(user):
-    from oncall.selectors_oncall import escalation_policy_list
+    from oncall.policies.selectors import escalation_policy_list
 
     return escalation_policy_list(user=user)
 

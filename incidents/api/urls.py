@@ -1,11 +1,12 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from incidents.api.alerts import AlertViewSet, IntegrationViewSet, PagerDutyMirrorViewSet
-from incidents.api.ingest import AlertmanagerWebhookView, GenericWebhookView
-from incidents.api.metrics_views import MetricsView
-from incidents.api.paging import IncidentPagesView, OnCallLoadView
+from incidents.alerts.api.ingest import AlertmanagerWebhookView, GenericWebhookView
+from incidents.alerts.api.views import AlertViewSet, IntegrationViewSet
 from incidents.api.views import IncidentViewSet, ServiceViewSet, SeverityViewSet
+from incidents.mirroring.api.views import PagerDutyMirrorViewSet
+from incidents.paging.api.views import IncidentPagesView, OnCallLoadView
+from incidents.reporting.api.views import MetricsView
 
 router = SimpleRouter()
 router.register("severities", SeverityViewSet, basename="severity")

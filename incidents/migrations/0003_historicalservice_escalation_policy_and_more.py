@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import incidents.models.escalation
+import incidents.paging.models
 
 
 class Migration(migrations.Migration):
@@ -91,7 +91,7 @@ class Migration(migrations.Migration):
                 ("next_escalation_at", models.DateTimeField(blank=True, null=True)),
                 (
                     "token",
-                    models.CharField(default=incidents.models.escalation.new_token, max_length=32),
+                    models.CharField(default=incidents.paging.models.new_token, max_length=32),
                 ),
                 ("started_at", models.DateTimeField()),
                 ("stopped_at", models.DateTimeField(blank=True, null=True)),

@@ -5,7 +5,7 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
-import incidents.models.alerts
+import incidents.alerts.models
 
 
 class Migration(migrations.Migration):
@@ -140,7 +140,7 @@ class Migration(migrations.Migration):
                     "severity_mapping",
                     models.JSONField(
                         blank=True,
-                        default=incidents.models.alerts.default_severity_mapping,
+                        default=incidents.alerts.models.default_severity_mapping,
                         help_text='Source severity → Tocsin severity name, e.g. {"critical": "SEV1"}.',
                     ),
                 ),
@@ -324,7 +324,7 @@ class Migration(migrations.Migration):
                     "severity_mapping",
                     models.JSONField(
                         blank=True,
-                        default=incidents.models.alerts.default_severity_mapping,
+                        default=incidents.alerts.models.default_severity_mapping,
                         help_text='Source severity → Tocsin severity name, e.g. {"critical": "SEV1"}.',
                     ),
                 ),

@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-import config.indexes
+import common.indexes
 
 
 class Migration(migrations.Migration):
@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="alertevent",
-            index=config.indexes.BrinIndex(
+            index=common.indexes.BrinIndex(
                 fields=["received_at"], name="alert_event_received_brin"
             ),
         ),

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 
 from incidents import selectors
 from incidents.models import IncidentStatus, Resolution
-from oncall.selectors import team_list
+from oncall.teams.selectors import team_list
 
 
 class DeclareForm(forms.Form):

@@ -12,5 +12,4 @@ urlpatterns = [
         views.incident_action,
         name="incident-action",
     ),
-    path("metrics/", views.metrics_page, name="metrics-page"),
 ]

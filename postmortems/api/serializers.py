@@ -3,9 +3,9 @@ import datetime
 from django.utils import timezone
 from rest_framework import serializers
 
-from config.api import StrictInputMixin
+from common.api import StrictInputMixin
 from incidents.api.serializers import TeamScopedPrimaryKeyField, UserIdField
-from oncall.api.serializers import UserRefSerializer
+from oncall.teams.api.serializers import UserRefSerializer
 from postmortems.models import (
     ActionItem,
     ActionItemKind,
@@ -18,7 +18,7 @@ from postmortems.models import (
     Postmortem,
     TimelineEntry,
 )
-from postmortems.services import TEXT_FIELDS
+from postmortems.services.common import TEXT_FIELDS
 
 
 def _incidents_of(user):

@@ -16,9 +16,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.http import require_POST
 
-from config.errors import DomainError, InvalidInput, NotFound
-from oncall.models import Team
-from oncall.selectors import team_get, team_list, team_membership_list
+from common.errors import DomainError, InvalidInput, NotFound
+from oncall.teams.models import Team
+from oncall.teams.selectors import team_get, team_list, team_membership_list
 from postmortems import selectors, services
 from postmortems.models import (
     ActionItemKind,

@@ -1,18 +1,18 @@
 from rest_framework import serializers
 
-from config.api import StrictInputMixin
+from common.api import StrictInputMixin
 from incidents.api.serializers import (
     ServiceRefSerializer,
     SeverityField,
     TeamScopedPrimaryKeyField,
 )
-from oncall.api.serializers import UserRefSerializer
+from oncall.teams.api.serializers import UserRefSerializer
 from runbooks.models import REQUIRED_SECTIONS, Runbook, RunbookAttachment
 from runbooks.rendering import missing_sections, render_markdown
 
 
 def _teams_of(user):
-    from oncall.selectors import team_list
+    from oncall.teams.selectors import team_list
 
     return team_list(user=user)
 

@@ -7,9 +7,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import InvalidInput, NotFound
+from common.errors import InvalidInput, NotFound
 from incidents.selectors import incident_get
-from oncall.selectors import team_get
+from oncall.teams.selectors import team_get
 from runbooks import selectors, services
 from runbooks.api.filters import RunbookFilter
 from runbooks.api.serializers import (

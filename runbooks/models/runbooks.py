@@ -7,7 +7,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from incidents.models import Incident, Service, Severity, TimelineEventKind
-from oncall.models import Team
+from oncall.teams.models import Team
 
 # The section structure every runbook follows (level-2 headings of the Markdown body).
 REQUIRED_SECTIONS: tuple[str, ...] = (

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from config.errors import DomainError, InvalidInput, NotFound
-from oncall.selectors import team_get, team_list
+from common.errors import DomainError, InvalidInput, NotFound
+from oncall.teams.selectors import team_get, team_list
 from runbooks import selectors, services
 from runbooks.models import REQUIRED_SECTIONS, Runbook
 from runbooks.rendering import missing_sections, render_markdown

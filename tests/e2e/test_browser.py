@@ -7,7 +7,7 @@ import re
 import pytest
 
 from incidents.models import Incident
-from oncall.models import TeamMembership
+from oncall.teams.models import TeamMembership
 from tests.oncall.factories import TeamFactory
 
 

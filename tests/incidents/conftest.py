@@ -4,7 +4,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from incidents.alerts import integration_create
+from incidents.alerts.services.integrations import integration_create
 
 
 @pytest.fixture

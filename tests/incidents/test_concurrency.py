@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from django.db import connection
 
-from config.errors import Conflict
+from common.errors import Conflict
 from incidents import services
 from incidents.models import Incident, Severity, TimelineEvent
 from tests.incidents.factories import IncidentFactory

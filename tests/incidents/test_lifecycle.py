@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from config.errors import AccessDenied, Conflict, InvalidInput
+from common.errors import AccessDenied, Conflict, InvalidInput
 from incidents import services
 from incidents.models import Incident, IncidentStatus, Severity, TimelineEventKind
 from tests.incidents.factories import IncidentFactory, ServiceFactory

@@ -1,7 +1,7 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from oncall.models import Team, TeamMembership
+from oncall.teams.models import Team, TeamMembership
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -34,7 +34,8 @@ class TeamMembershipFactory(factory.django.DjangoModelFactory):
 
 def make_policy(team, rules, *, repeat=0, name="Default", set_default=True):
     """rules: [(delay_minutes, [target, ...])] where a target is a User, Schedule or Team."""
-    from oncall.models import EscalationPolicy, EscalationRule, EscalationTarget, Schedule
+    from oncall.policies.models import EscalationPolicy, EscalationRule, EscalationTarget
+    from oncall.schedules.models import Schedule
 
     policy = EscalationPolicy.objects.create(team=team, name=name, repeat=repeat)
     for position, (delay, targets) in enumerate(rules):
@@ -54,7 +55,12 @@ def make_policy(team, rules, *, repeat=0, name="Default", set_default=True):
 
 def make_schedule(team, layers, *, name="Primary", time_zone="UTC", overrides=()):
     """layers: [dict(users=[...], rotation=..., handoff_time=..., start=..., ...)]."""
-    from oncall.models import Schedule, ScheduleLayer, ScheduleLayerMember, ScheduleOverride
+    from oncall.schedules.models import (
+        Schedule,
+        ScheduleLayer,
+        ScheduleLayerMember,
+        ScheduleOverride,
+    )
 
     schedule = Schedule.objects.create(team=team, name=name, time_zone=time_zone)
     for position, spec in enumerate(layers):

@@ -8,9 +8,11 @@ import pytest
 import time_machine
 from django.core import mail
 
-from incidents import services, tasks
-from incidents.models import Page
-from oncall.models import EscalationPolicy, Schedule
+from incidents import services
+from incidents.paging import tasks
+from incidents.paging.models import Page
+from oncall.policies.models import EscalationPolicy
+from oncall.schedules.models import Schedule
 from tests.incidents.factories import IncidentFactory
 from tests.oncall.factories import member_of
 

@@ -6,7 +6,8 @@ import pytest
 import time_machine
 from icalendar import Calendar
 
-from oncall.models import EscalationPolicy, Schedule
+from oncall.policies.models import EscalationPolicy
+from oncall.schedules.models import Schedule
 from tests.oncall.factories import make_policy, make_schedule, member_of
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # Monday

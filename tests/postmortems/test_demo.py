@@ -10,8 +10,8 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
+from demo.postmortems import postmortems_demo_seed
 from postmortems import selectors, services
-from postmortems.demo import postmortems_demo_seed
 from postmortems.models import ActionItem, Postmortem
 
 

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.db import transaction
 
-from config.errors import Conflict
+from common.errors import Conflict
 from incidents import services as incident_services
 from incidents.models import Incident, Severity
 from postmortems import services

@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 
-from incidents import metrics
+from incidents.reporting import providers as metrics
 from postmortems import providers, services
 from tests.postmortems.factories import (
     ActionItemFactory,

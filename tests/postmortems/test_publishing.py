@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 
-from config.errors import AccessDenied, Conflict, InvalidInput
+from common.errors import AccessDenied, Conflict, InvalidInput
 from postmortems import markdown, selectors, services
 from postmortems.models import Amendment, PostmortemStatus
 from tests.postmortems.factories import ActionItemFactory, postmortem_for, ready_to_publish

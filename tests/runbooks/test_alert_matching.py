@@ -9,8 +9,9 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from incidents.alerts import integration_create
-from incidents.models import Alert, Incident, TimelineEvent
+from incidents.alerts.models import Alert
+from incidents.alerts.services.integrations import integration_create
+from incidents.models import Incident, TimelineEvent
 from runbooks.models import RunbookAttachment
 from runbooks.selectors import alert_names_seen, runbook_coverage
 from tests.incidents.factories import ServiceFactory

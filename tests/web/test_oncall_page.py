@@ -7,7 +7,7 @@ import datetime
 import pytest
 import time_machine
 
-from oncall.models import ScheduleOverride
+from oncall.schedules.models import ScheduleOverride
 from tests.oncall.factories import make_policy, make_schedule
 
 NOW = datetime.datetime(2026, 3, 12, 10, 0, tzinfo=datetime.UTC)  # a Thursday
@@ -155,7 +155,7 @@ def test_policies_read_as_sentences(signed_in, team, member, manager):
 
 
 def test_load_report_lists_members(signed_in, team, member, manager):
-    from oncall.models import Handoff
+    from oncall.schedules.models import Handoff
 
     schedule = _business_hours_schedule(team, [member, manager])
     Handoff.objects.create(

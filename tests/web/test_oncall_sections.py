@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 import time_machine
 
-from incidents import services, tasks
+from incidents import services
 from incidents.models import Incident
+from incidents.paging import tasks
 from tests.incidents.factories import IncidentFactory
 from tests.oncall.factories import make_policy, make_schedule, member_of
 

@@ -296,7 +296,7 @@ def test_roles_are_limited_to_the_incident_team(signed_in, incident, outsider):
 
 
 def test_incident_timeline_shows_labels_for_communication_events(signed_in, incident, member):
-    from incidents.services_communication import status_update_post
+    from incidents.communication.services.updates import status_update_post
 
     status_update_post(incident=incident, actor=member, message="Rolling back the deploy.")
     body = signed_in.get(f"/incidents/{incident.pk}/").content.decode()

@@ -14,8 +14,8 @@ from allauth.mfa.totp.internal.auth import (
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from oncall.models import TeamMembership
-from oncall.sso import (
+from oncall.teams.models import TeamMembership
+from oncall.teams.sso import (
     GroupRule,
     email_domain_allowed,
     groups_from_extra_data,
@@ -226,7 +226,7 @@ def test_saml_service_provider_metadata_is_served(client, db):
 
 @override_settings(TEAM_GROUP_MAPPING="sre=sre:member")
 def test_mappings_from_the_admin_add_to_the_setting(admin_client, db):
-    from oncall.models import IdpGroupMapping
+    from oncall.teams.models import IdpGroupMapping
 
     TeamFactory(name="SRE", slug="sre", key="SRE")
     payments = TeamFactory(name="Payments", slug="payments", key="PAY")

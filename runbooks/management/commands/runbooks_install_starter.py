@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from oncall.models import Team
+from oncall.teams.models import Team
 from runbooks.seed import starter_runbooks_install
 
 

@@ -1,0 +1,63 @@
+"""Wiring: what joins the apps together at start-up, in one place.
+
+Each app's rooms (``incidents.alerts``, ``incidents.paging`` …) keep their models, admin
+pages and tasks in their own modules; Django and Celery only look for ``<app>.models``,
+``<app>.admin`` and ``<app>.tasks``, so this app imports the rooms' own. Then it connects
+what an incident's changes cause (``config.consequences``) and what the paging room adds
+to the metrics and to the pages of the incidents core.
+"""
+
+from importlib import import_module
+
+from django.apps import AppConfig
+
+# Room models belong to the incidents app (same label, same tables); importing them while
+# Django imports models keeps the incidents core free of its rooms.
+ROOM_MODELS = (
+    "incidents.alerts.models",
+    "incidents.communication.models",
+    "incidents.mirroring.models",
+    "incidents.paging.models",
+)
+# The rooms' admin pages and Celery tasks (Django and Celery look only at <app>.admin and
+# <app>.tasks).
+ROOM_MODULES = (
+    "incidents.alerts.admin",
+    "incidents.alerts.tasks",
+    "incidents.communication.admin",
+    "incidents.communication.tasks",
+    "incidents.mirroring.admin",
+    "incidents.mirroring.tasks",
+    "incidents.paging.admin",
+    "incidents.paging.tasks",
+    "oncall.contacts.admin",
+    "oncall.policies.admin",
+    "oncall.schedules.admin",
+    "oncall.schedules.tasks",
+    "oncall.teams.admin",
+)
+
+
+class WiringConfig(AppConfig):
+    name = "config"
+    label = "tocsin"
+    verbose_name = "Tocsin"
+
+    def import_models(self) -> None:
+        super().import_models()
+        for name in ROOM_MODELS:
+            import_module(name)
+
+    def ready(self) -> None:
+        for name in ROOM_MODULES:
+            import_module(name)
+
+        from config.consequences import consequences_connect
+        from incidents.paging.web import sections as paging_sections
+        from incidents.reporting import paging as paging_figures
+
+        consequences_connect()
+        # The paging engine's figures (pages per engineer, engine lag) for the metrics,
+        # and its sections of the pages (on call now, my pending pages, pages sent).
+        paging_figures.register()
+        paging_sections.register()

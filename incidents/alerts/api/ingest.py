@@ -1,0 +1,177 @@
+"""The ingestion endpoints monitoring tools call. They authenticate by the routing key
+(in the body for the Events API, in the URL for Alertmanager and webhooks), not by a
+user, and must stay fast. ``/v2/enqueue`` only stores the event (integration lookup with
+the rate-limit count, then one insert) and answers 202, as PagerDuty's "enqueue" does; a
+Celery task applies it right after. The keyed webhooks (low volume: Alertmanager sends
+one notification per alert group) apply the event before answering, so their answer can
+name the incident.
+
+``POST /v2/enqueue`` is wire-compatible with PagerDuty's Events API v2 (same path,
+body and answers), so a client built for PagerDuty works by changing its base URL.
+It is a plain Django view: PagerDuty's error shape is not our API's, and DRF's request
+machinery would only add cost here.
+"""
+
+import json
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import OpenApiTypes, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.errors import DomainError, InvalidInput, NotFound, RateLimited
+from incidents.alerts.parsers import events_v2
+from incidents.alerts.parsers.alertmanager import InvalidPayload, parse_notification
+from incidents.alerts.parsers.events import nul_character_path
+from incidents.alerts.parsers.webhook import parse_webhook
+from incidents.alerts.services.inbox import alert_event_receive
+from incidents.alerts.services.ingest import alert_ingest
+from incidents.alerts.services.integrations import integration_by_routing_key
+from incidents.alerts.services.ratelimit import ingest_rate_check
+
+
+def _pd_error(message: str, errors: list[str], code: int = 400) -> JsonResponse:
+    return JsonResponse(
+        {"status": "invalid event", "message": message, "errors": errors}, status=code
+    )
+
+
+@login_not_required  # monitoring tools authenticate with the routing key in the body
+@csrf_exempt
+def enqueue(request: HttpRequest) -> JsonResponse:
+    if request.method != "POST":
+        response = _pd_error("Method not allowed", ["Send events with POST."], 405)
+        response["Allow"] = "POST"
+        return response
+    try:
+        body: Any = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return _pd_error("Event object is invalid", ["The body is not valid JSON."])
+    # Only an escaped NUL can be in valid JSON; look closer only when one is there.
+    if b"\\u0000" in request.body:
+        where = nul_character_path(body)
+        if where:
+            return _pd_error(
+                "Event object is invalid", [f"'{where}' contains a NUL character (\\u0000)."]
+            )
+    try:
+        routing_key = events_v2.routing_key_of(body)
+        event = events_v2.parse_event(body)
+    except events_v2.InvalidEvent as exc:
+        return _pd_error(exc.message, exc.errors)
+    try:
+        # Stored durably and committed; applied right after by a Celery task.
+        alert_event_receive(routing_key=routing_key, event=event)
+    except NotFound:
+        return _pd_error(
+            "Unknown routing key",
+            [
+                "No enabled integration has this routing_key. Use the key shown when the "
+                "integration was created or last rotated."
+            ],
+        )
+    except RateLimited as exc:
+        response = JsonResponse(
+            {"status": "throttle event", "message": exc.detail, "errors": []}, status=429
+        )
+        response["Retry-After"] = str(exc.extra["retry_after"])
+        return response
+    except DomainError as exc:
+        return _pd_error(exc.detail, [exc.detail], exc.status_code)
+    return JsonResponse(
+        {"status": "success", "message": "Event processed", "dedup_key": event.dedup_key},
+        status=202,
+    )
+
+
+@login_not_required
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness, and the trivial endpoint the ingest benchmark compares against."""
+    return JsonResponse({"status": "ok"})
+
+
+class _JSONParser(JSONParser):
+    """DRF's JSON parser, also refusing documents nested too deep to decode."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply.") from None
+
+
+class _KeyedIngestView(APIView):
+    """Authenticated by the routing key in the URL."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes = [_JSONParser]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        where = nul_character_path(request.data)
+        if where:
+            raise InvalidInput(
+                "NUL characters (\\u0000) cannot be stored.",
+                errors={where: ["Contains a NUL character."]},
+            )
+
+    def _integration(self, routing_key: str):
+        integration = integration_by_routing_key(routing_key)
+        if integration is None:
+            raise NotFound("No enabled integration has this routing key.")
+        return integration
+
+    def _ingest(self, integration, event) -> Response:
+        ingest_rate_check(integration=integration)
+        result = alert_ingest(integration=integration, event=event)
+        return Response(
+            {
+                "status": "success",
+                "dedup_key": result.dedup_key,
+                "action": event.action,
+                "incident": result.incident_id,
+                "deduplicated": result.deduplicated,
+            },
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class AlertmanagerWebhookView(_KeyedIngestView):
+    """Prometheus Alertmanager webhook receiver (payload version 4)."""
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={202: OpenApiTypes.OBJECT})
+    def post(self, request: Request, routing_key: str) -> Response:
+        integration = self._integration(routing_key)
+        try:
+            event = parse_notification(request.data)
+        except InvalidPayload as exc:
+            raise InvalidInput("Not an Alertmanager webhook payload.", errors=exc.errors) from None
+        return self._ingest(integration, event)
+
+
+class GenericWebhookView(_KeyedIngestView):
+    """Any JSON; the integration names the paths of title, dedup key, severity and the
+    resolve condition."""
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={202: OpenApiTypes.OBJECT})
+    def post(self, request: Request, routing_key: str) -> Response:
+        integration = self._integration(routing_key)
+        event = parse_webhook(
+            request.data,
+            title_path=integration.title_path,
+            dedup_key_path=integration.dedup_key_path,
+            severity_path=integration.severity_path,
+            resolve_path=integration.resolve_path,
+            resolve_value=integration.resolve_value,
+            fallback_title=f"Alert from {integration.name}",
+        )
+        return self._ingest(integration, event)

@@ -1,0 +1,72 @@
+"""The one shape every integration's input is turned into before ingestion."""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+TRIGGER = "trigger"
+
+
+ACKNOWLEDGE = "acknowledge"
+
+
+RESOLVE = "resolve"
+
+
+ACTIONS = (TRIGGER, ACKNOWLEDGE, RESOLVE)
+
+
+MAX_DEDUP_KEY = 255
+
+
+@dataclass(frozen=True)
+class NormalizedEvent:
+    action: str
+    dedup_key: str
+    payload: dict[str, Any]  # the raw event, stored as received
+    summary: str = ""
+    source: str = ""
+    severity: str = ""  # the source's own severity word ("critical", "page", …)
+    name: str = ""  # what a runbook matcher reads, with labels
+    labels: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+    timestamp: datetime | None = None
+
+
+def derived_dedup_key(prefix: str, content: Any) -> str:
+    """A stable key for events that carry none, so that a client retrying the same
+    event after a timeout joins the first alert instead of opening a second incident."""
+    digest = hashlib.sha256(
+        json.dumps(content, sort_keys=True, default=str, separators=(",", ":")).encode()
+    ).hexdigest()
+    return f"{prefix}{digest[:40]}"
+
+
+def bounded_dedup_key(prefix: str, key: str) -> str:
+    """Keys longer than the column (Alertmanager group keys can be) are hashed."""
+    if len(key) <= MAX_DEDUP_KEY:
+        return key
+    return f"{prefix}{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def nul_character_path(value: Any, path: str = "") -> str | None:
+    """Where a NUL character sits in a decoded JSON document (key or string), if any:
+    PostgreSQL cannot store it in text or jsonb, so such events are refused as invalid."""
+    if isinstance(value, str):
+        return path or "(document)" if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return where
+            found = nul_character_path(item, where)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = nul_character_path(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None

@@ -1,0 +1,43 @@
+"""The public services of this room; each submodule holds one concern."""
+
+from incidents.alerts.services.inbox import (
+    alert_event_receive,
+    alert_events_process,
+    alert_inbox_process,
+    alert_inbox_sweep,
+)
+from incidents.alerts.services.ingest import (
+    IngestResult,
+    alert_ingest,
+    alert_search_filter,
+    alerts_close_for_incident,
+)
+from incidents.alerts.services.integrations import (
+    integration_by_routing_key,
+    integration_create,
+    integration_rotate_key,
+    integration_update,
+)
+from incidents.alerts.services.ratelimit import (
+    alert_events_prune,
+    ingest_rate_check,
+    ingest_rate_windows_prune,
+)
+
+__all__ = [
+    "IngestResult",
+    "alert_event_receive",
+    "alert_events_process",
+    "alert_events_prune",
+    "alert_inbox_process",
+    "alert_inbox_sweep",
+    "alert_ingest",
+    "alert_search_filter",
+    "alerts_close_for_incident",
+    "ingest_rate_check",
+    "ingest_rate_windows_prune",
+    "integration_by_routing_key",
+    "integration_create",
+    "integration_rotate_key",
+    "integration_update",
+]

@@ -1,0 +1,32 @@
+"""Celery tasks of the incidents app: thin callers of services, each safe to run twice."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+
+
+@shared_task(name="incidents.alert_inbox_drain", acks_late=True)
+def alert_inbox_drain() -> int:
+    """Apply the events the Events API stored (sent on commit of the request)."""
+    from incidents.alerts.services.inbox import alert_inbox_process
+
+    return alert_inbox_process()
+
+
+@shared_task(name="incidents.alert_inbox_sweep", acks_late=True, expires=60)
+def alert_inbox_sweep() -> int:
+    """Beat: apply stored events whose task was lost. Safe to run twice and concurrently."""
+    from incidents.alerts.services.inbox import alert_inbox_sweep as sweep
+
+    return sweep()
+
+
+@shared_task
+def alert_housekeeping() -> int:
+    """Beat: drop old rate-limit windows and raw events past their retention."""
+    from incidents.alerts.services.ratelimit import alert_events_prune, ingest_rate_windows_prune
+
+    return ingest_rate_windows_prune() + alert_events_prune(
+        older_than=timedelta(days=settings.ALERT_EVENT_RETENTION_DAYS)
+    )

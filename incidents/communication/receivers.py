@@ -1,0 +1,29 @@
+"""What an incident's changes cause to its communication (the Slack incident channel). Thin:
+each calls one service.
+
+Connected, in their order, by ``config.consequences``."""
+
+from incidents.communication import services as comm
+
+
+def on_incident_declared(sender, incident, actor, **kwargs) -> None:
+    comm.incident_channel_request(incident=incident)
+
+
+def on_incident_status_changed(sender, incident, actor, old_status, new_status, **kwargs) -> None:
+    who = f" by {actor.get_username()}" if actor is not None and actor.is_authenticated else ""
+    comm.incident_channel_mirror(incident=incident, text=f"status {old_status} → {new_status}{who}")
+
+
+ROLES = ("commander", "scribe", "communications_lead")
+
+
+def on_incident_updated(sender, incident, actor, changes, **kwargs) -> None:
+    # Newly assigned people join the channel.
+    people = [getattr(incident, role) for role in ROLES if role in changes]
+    comm.incident_channel_invite_later(incident=incident, users=[p for p in people if p])
+    if "severity" in changes:
+        # Raised to a severity that has channels: open one now (once).
+        comm.incident_channel_request(incident=incident)
+        old, new = changes["severity"]
+        comm.incident_channel_mirror(incident=incident, text=f"severity {old} → {new}")

@@ -1,0 +1,49 @@
+"""The public services of this room; each submodule holds one concern."""
+
+from incidents.communication.services.channels import (
+    ACTION_LABELS,
+    ChannelNotReady,
+    incident_channel_failed,
+    incident_channel_invite,
+    incident_channel_invite_later,
+    incident_channel_mirror,
+    incident_channel_open,
+    incident_channel_post,
+    incident_channel_request,
+    incident_channel_wanted,
+)
+from incidents.communication.services.reminders import (
+    ReminderResult,
+    communications_due_incident_ids,
+    communications_remind,
+    communications_remind_incident,
+)
+from incidents.communication.services.updates import (
+    incident_communication_set,
+    incident_customer_impact,
+    incident_has_public_service,
+    split_emails,
+    status_update_post,
+)
+
+__all__ = [
+    "ACTION_LABELS",
+    "ChannelNotReady",
+    "ReminderResult",
+    "communications_due_incident_ids",
+    "communications_remind",
+    "communications_remind_incident",
+    "incident_channel_failed",
+    "incident_channel_invite",
+    "incident_channel_invite_later",
+    "incident_channel_mirror",
+    "incident_channel_open",
+    "incident_channel_post",
+    "incident_channel_request",
+    "incident_channel_wanted",
+    "incident_communication_set",
+    "incident_customer_impact",
+    "incident_has_public_service",
+    "split_emails",
+    "status_update_post",
+]

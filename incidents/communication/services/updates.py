@@ -1,0 +1,157 @@
+"""Writes for incident communication: status updates, the status-page override, the
+reminders and time-based escalation notices of the beat task, and the Slack channel.
+
+Like incidents.services, every write that changes what an incident says locks the
+incident row and appends a timeline event; outside effects (e-mail, Slack) are queued
+with ``transaction.on_commit`` as Celery tasks that take ids."""
+
+import re
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from common.errors import InvalidInput
+from common.history import attribute_history
+from incidents.communication.models import (
+    CommunicationEventKind,
+    IncidentCommunication,
+    StatusPageState,
+    StatusUpdate,
+    TeamCommunicationSettings,
+    UpdateAudience,
+)
+from incidents.communication.services.channels import incident_channel_mirror
+from incidents.communication.tasks import (
+    email_later,
+)
+from incidents.models import Incident
+from incidents.services import incident_lock, timeline_event_create
+from oncall.teams.services import team_require_member
+
+K = CommunicationEventKind
+
+
+def split_emails(text: str) -> list[str]:
+    return sorted({part for part in re.split(r"[\s,;]+", text or "") if "@" in part})
+
+
+def _stakeholder_emails(team_id: int) -> list[str]:
+    settings_row = TeamCommunicationSettings.objects.filter(team_id=team_id).first()
+    return split_emails(settings_row.stakeholder_emails) if settings_row else []
+
+
+def incident_has_public_service(incident: Incident) -> bool:
+    return incident.services.filter(public=True).exists()
+
+
+# --- status updates -------------------------------------------------------------------
+
+
+@transaction.atomic
+def status_update_post(
+    *,
+    incident: Incident | int,
+    actor: AbstractBaseUser | None,
+    message: str,
+    audience: str = UpdateAudience.INTERNAL,
+) -> StatusUpdate:
+    """Post an update. A public update of a non-private incident appears on the status
+    page and is e-mailed to the team's stakeholder list; every update is mirrored into
+    the incident's Slack channel and restarts the update-cadence clock."""
+    message = (message or "").strip()
+    if not message:
+        raise InvalidInput("An update needs a message.", errors={"message": ["Required."]})
+    if audience not in UpdateAudience.values:
+        raise InvalidInput(
+            f"Unknown audience {audience!r}.",
+            errors={"audience": [f"Choose one of {', '.join(UpdateAudience.values)}."]},
+        )
+    locked = incident_lock(incident)
+    team_require_member(actor=actor, team=locked.team)
+    update = StatusUpdate.objects.create(
+        incident=locked,
+        message=message,
+        status=locked.status,
+        audience=audience,
+        author=actor if actor is not None and actor.is_authenticated else None,
+        created_at=timezone.now(),
+    )
+    timeline_event_create(
+        incident=locked,
+        kind=K.STATUS_UPDATE,
+        actor=actor,
+        message=message,
+        data={"update": update.pk, "audience": audience, "status": locked.status},
+    )
+    if audience == UpdateAudience.PUBLIC and not locked.private:
+        recipients = _stakeholder_emails(locked.team_id)
+        if recipients:
+            email_later(
+                subject=f"[{locked.reference}] {locked.title}: {locked.get_status_display()}",
+                body=f"{message}\n\nStatus: {locked.get_status_display()}\n"
+                f"Severity: {locked.severity.name}\n"
+                f"{settings.SITE_URL}/status/",
+                recipients=recipients,
+            )
+            timeline_event_create(
+                incident=locked,
+                kind=K.STAKEHOLDERS_NOTIFIED,
+                message=f"Update e-mailed to {len(recipients)} stakeholder(s)",
+                data={"update": update.pk, "recipients": len(recipients)},
+            )
+    label = "Public update" if audience == UpdateAudience.PUBLIC else "Internal update"
+    incident_channel_mirror(incident=locked, text=f"{label} ({locked.status}): {message}")
+    return update
+
+
+@transaction.atomic
+def incident_communication_set(
+    *,
+    incident: Incident | int,
+    actor: AbstractBaseUser | None,
+    **fields: Any,
+) -> IncidentCommunication:
+    """Set the status-page state override, the public title or the customer-impact flag
+    of an incident."""
+    allowed = {"status_page_state", "public_title", "customer_impact"}
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        raise InvalidInput(
+            "These fields cannot be changed.", errors={n: ["Not editable."] for n in unknown}
+        )
+    state = fields.get("status_page_state")
+    if state and state not in StatusPageState.values:
+        raise InvalidInput(
+            f"Unknown state {state!r}.",
+            errors={"status_page_state": [f"Choose one of {', '.join(StatusPageState.values)}."]},
+        )
+    locked = incident_lock(incident)
+    team_require_member(actor=actor, team=locked.team)
+    comm, _ = IncidentCommunication.objects.get_or_create(incident=locked)
+    changes = {
+        name: [getattr(comm, name), value]
+        for name, value in fields.items()
+        if getattr(comm, name) != value
+    }
+    if changes:
+        for name, (_, value) in changes.items():
+            setattr(comm, name, value)
+        attribute_history(comm, actor).save(update_fields=list(changes))
+        timeline_event_create(
+            incident=locked,
+            kind=K.STATUS_PAGE_STATE,
+            actor=actor,
+            message="Status page: " + ", ".join(f"{k} → {v[1]!r}" for k, v in changes.items()),
+            data={"changes": changes},
+        )
+    return comm
+
+
+def incident_customer_impact(incident: Incident) -> bool:
+    comm = IncidentCommunication.objects.filter(incident=incident).first()
+    if comm is not None and comm.customer_impact is not None:
+        return comm.customer_impact
+    return bool(incident.impact.strip())

@@ -1,0 +1,26 @@
+"""Read-only admin views of the paging engine's state: escalations and pages."""
+
+from django.contrib import admin
+
+from incidents.paging.models import IncidentEscalation, Page
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IncidentEscalation)
+class IncidentEscalationAdmin(ReadOnlyAdmin):
+    list_display = ["incident", "state", "run", "rule_index", "loop", "next_escalation_at"]
+    list_filter = ["state"]
+
+
+@admin.register(Page)
+class PageAdmin(ReadOnlyAdmin):
+    list_display = ["incident", "user", "level", "loop", "channel", "status", "attempts", "sent_at"]
+    list_filter = ["status", "channel"]
+    search_fields = ["user__username", "incident__title"]

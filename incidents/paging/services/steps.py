@@ -1,0 +1,412 @@
+"""The paging engine: escalation of an incident through its policy, and page delivery.
+
+State lives in ``IncidentEscalation`` and ``Page`` rows. Steps run from three callers that
+may overlap freely: the first step inside the transaction that declares the incident, a
+Celery task scheduled with an ETA for each later step (carrying the step's token), and the
+beat sweep ``run_due_escalations``. Each takes the escalation row with
+``select_for_update(skip_locked=True)`` and re-checks the token and due time under the lock,
+so a stale, early or duplicate task does nothing and no step runs twice; the unique
+constraint on pages is the last line of defence.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.models import Incident, IncidentStatus, TimelineEvent, TimelineEventKind
+from incidents.paging.models import EscalationState, IncidentEscalation, Page, PageStatus, new_token
+from incidents.paging.services.delivery import _throttled_until, contact_methods_for_paging
+from incidents.paging.services.enqueue import task_enqueue_safely
+from oncall.contacts.models import ContactMethod
+from oncall.policies.models import TargetType
+from oncall.schedules.selectors import schedule_oncall_user_id, schedule_queryset
+from oncall.teams.selectors import team_managers
+
+logger = logging.getLogger(__name__)
+User = get_user_model()
+
+
+# --- steps ------------------------------------------------------------------------------
+
+
+def escalation_execute_step(*, escalation_id: int, token: str | None = None) -> bool:
+    """Run the escalation's due step if ``token`` still names it. Returns whether a step ran.
+
+    A row locked by someone else is skipped (they are running it); a stale token, a stopped
+    escalation or a step that is not yet due (an early redelivery) does nothing."""
+    with transaction.atomic():
+        escalation = (
+            IncidentEscalation.objects.select_for_update(skip_locked=True)
+            .filter(pk=escalation_id, state=EscalationState.ACTIVE)
+            .first()
+        )
+        now = timezone.now()
+        if escalation is None or (token is not None and escalation.token != token):
+            return False
+        if escalation.next_escalation_at is None or escalation.next_escalation_at > now:
+            return False
+        # The incident is locked too, skipping it if a status change holds it: that change
+        # locks incident then escalation, so waiting here could deadlock. If the incident
+        # is still triggered afterwards, the sweep runs the step.
+        incident = (
+            Incident.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("team", "severity")
+            .filter(pk=escalation.incident_id)
+            .first()
+        )
+        if incident is None:
+            return False
+        _execute_step(escalation, incident, now)
+        return True
+
+
+def escalation_run_due(*, batch_size: int | None = None, limit: int | None = None) -> int:
+    """The sweep: execute every due step, ``batch_size`` rows per transaction. Safe to run
+    concurrently: rows locked by another sweep or task are skipped. Within a batch, target
+    lookups are shared and rows are written in bulk; one broken escalation is logged and
+    left for the next sweep without blocking the others."""
+    batch_size = batch_size or settings.ESCALATION_SWEEP_BATCH
+    done = 0
+    while limit is None or done < limit:
+        take = batch_size if limit is None else min(batch_size, limit - done)
+        with transaction.atomic():
+            now = timezone.now()
+            # Escalation and incident rows are both taken with SKIP LOCKED (see
+            # escalation_execute_step): a step whose incident is changing status is skipped.
+            rows = list(
+                IncidentEscalation.objects.select_for_update(
+                    skip_locked=True, of=("self", "incident")
+                )
+                .filter(state=EscalationState.ACTIVE, next_escalation_at__lte=now)
+                .select_related("incident__team", "incident__severity")
+                .order_by("next_escalation_at")[:take]
+            )
+            batch = _StepBatch(now)
+            for escalation in rows:
+                try:
+                    batch.plan(escalation, escalation.incident)
+                except Exception:
+                    logger.exception("Escalation %s failed; will retry", escalation.pk)
+            batch.write()
+        done += len(rows)
+        if len(rows) < take:
+            break
+    return done
+
+
+def _execute_step(escalation: IncidentEscalation, incident: Incident, now: datetime) -> None:
+    """Page the current rule's targets and move to the next step (caller holds the lock)."""
+    batch = _StepBatch(now)
+    batch.plan(escalation, incident)
+    batch.write()
+
+
+class _StepBatch:
+    """Steps planned together: target lookups are cached for the batch (they are taken at
+    the same instant), and pages, timeline events and escalation rows are written in bulk;
+    deliveries are enqueued once per contact method after commit."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.pages: list[Page] = []
+        self.events: list[TimelineEvent] = []
+        self.escalations: list[IncidentEscalation] = []
+        self._targets: dict[tuple[str, int], tuple[list[int], str | None]] = {}
+        self._users: dict[int, AbstractBaseUser | None] = {}
+        self._methods: dict[int, list[ContactMethod]] = {}
+        self._managers: dict[int, list[AbstractBaseUser]] = {}
+
+    def _event(self, incident: Incident, kind: str, message: str, data: dict[str, Any]) -> None:
+        self.events.append(
+            TimelineEvent(
+                incident=incident,
+                kind=kind,
+                message=message,
+                data=data,
+                created_at=timezone.now(),
+            )
+        )
+
+    def plan(self, escalation: IncidentEscalation, incident: Incident) -> None:
+        """Plan one step; on an exception nothing of it is kept (the row stays due)."""
+        pages, events = len(self.pages), len(self.events)
+        try:
+            self._plan(escalation, incident)
+        except Exception:
+            del self.pages[pages:], self.events[events:]
+            raise
+        self.escalations.append(escalation)
+
+    def _plan(self, escalation: IncidentEscalation, incident: Incident) -> None:
+        now = self.now
+        if incident.status != IncidentStatus.TRIGGERED:
+            escalation.state = EscalationState.STOPPED
+            escalation.next_escalation_at = None
+            escalation.stopped_at = now
+            escalation.token = new_token()
+            return
+        snapshot = escalation.policy_snapshot
+        rules = snapshot["rules"]
+        rule = rules[escalation.rule_index]
+        level = escalation.rule_index + 1
+        users, notes = self._resolve(rule["targets"])
+        reason = f"rule {level}"
+        if not users:
+            users = self._team_managers(incident.team_id)
+            reason = f"rule {level} fallback to managers"
+            self._event(
+                incident,
+                TimelineEventKind.ESCALATION,
+                f"Rule {level} has nobody to page ({'; '.join(notes) or 'no targets'}); "
+                + (
+                    "paging the team's managers instead."
+                    if users
+                    else "the team has no managers either: NOBODY WAS PAGED."
+                ),
+                {"event": "empty_rule", "level": level, "notes": notes},
+            )
+        paged_at = timezone.now()
+        for user in users:
+            self.pages.extend(self._pages_for(user, incident, escalation, level, reason, paged_at))
+        if users:
+            self._event(
+                incident,
+                TimelineEventKind.PAGED,
+                f"Paged {', '.join(u.get_username() for u in users)} ({reason}"
+                + (f", repeat {escalation.loop}" if escalation.loop else "")
+                + ").",
+                {
+                    "level": level,
+                    "loop": escalation.loop,
+                    "run": escalation.run,
+                    "users": [{"id": u.pk, "username": u.get_username()} for u in users],
+                },
+            )
+        # Advance to the next step.
+        rule_index, loop = escalation.rule_index + 1, escalation.loop
+        if rule_index >= len(rules):
+            rule_index, loop = 0, loop + 1
+        escalation.rule_index, escalation.loop = rule_index, loop
+        if escalation.loop > snapshot["repeat"]:
+            escalation.state = EscalationState.EXHAUSTED
+            escalation.next_escalation_at = None
+            escalation.stopped_at = now
+            self._event(
+                incident,
+                TimelineEventKind.ESCALATION,
+                "Escalation finished: every rule was paged"
+                + (f" {snapshot['repeat'] + 1} times." if snapshot["repeat"] else "."),
+                {"event": "exhausted"},
+            )
+        else:
+            escalation.next_escalation_at = now + timedelta(minutes=rule["delay_minutes"])
+        escalation.token = new_token()
+
+    def write(self) -> None:
+        from config.celery import app as celery_app
+        from incidents.paging import tasks
+
+        if self.pages:
+            Page.objects.bulk_create(self.pages, ignore_conflicts=True)
+            self._invite_paged_to_channels()
+        if self.events:
+            TimelineEvent.objects.bulk_create(self.events)
+        _save_escalations(self.escalations)
+        steps = [
+            (e.pk, e.token, e.next_escalation_at)
+            for e in self.escalations
+            if e.state == EscalationState.ACTIVE and e.next_escalation_at is not None
+        ]
+        contact_ids = sorted({p.contact_method_id for p in self.pages if p.contact_method_id})
+
+        def enqueue() -> None:
+            try:
+                with celery_app.producer_or_acquire() as producer:
+                    for contact_id in contact_ids:
+                        task_enqueue_safely(tasks.deliver_pages, contact_id, producer=producer)
+                    for escalation_id, token, due in steps:
+                        task_enqueue_safely(
+                            tasks.escalation_step, escalation_id, token, eta=due, producer=producer
+                        )
+            except Exception:
+                logger.exception("Broker unavailable; the sweep will run these steps")
+
+        transaction.on_commit(enqueue)
+
+    def _invite_paged_to_channels(self) -> None:
+        """The people paged join the incident's Slack channel (after commit). At declaration
+        the channel is not reserved yet; opening it invites who was paged by then."""
+        from incidents.communication.services.channels import incident_channel_invite_later
+
+        paged: dict[int, tuple[Incident, dict[int, AbstractBaseUser]]] = {}
+        for page in self.pages:
+            _incident, users = paged.setdefault(page.incident_id, (page.incident, {}))
+            users.setdefault(page.user_id, page.user)
+        for incident, users in paged.values():
+            incident_channel_invite_later(incident=incident, users=list(users.values()))
+
+    # --- cached lookups ---------------------------------------------------------------------
+
+    def _user(self, user_id: int) -> AbstractBaseUser | None:
+        if user_id not in self._users:
+            self._users[user_id] = User.objects.filter(pk=user_id, is_active=True).first()
+        return self._users[user_id]
+
+    def _team_managers(self, team_id: int) -> list[AbstractBaseUser]:
+        if team_id not in self._managers:
+            from oncall.teams.models import Team
+
+            team = Team(pk=team_id)
+            self._managers[team_id] = list(team_managers(team=team).order_by("pk"))
+            for user in self._managers[team_id]:
+                self._users.setdefault(user.pk, user)
+        return self._managers[team_id]
+
+    def _target_user_ids(self, kind: str, target_id: int) -> tuple[list[int], str | None]:
+        key = (kind, target_id)
+        if key in self._targets:
+            return self._targets[key]
+        result: tuple[list[int], str | None]
+        if kind == TargetType.USER:
+            result = ([target_id], None)
+        elif kind == TargetType.SCHEDULE:
+            schedule = schedule_queryset().filter(pk=target_id).first()
+            if schedule is None:
+                result = ([], f"schedule {target_id} no longer exists")
+            else:
+                try:
+                    oncall = schedule_oncall_user_id(schedule=schedule, at=self.now)
+                except ValueError as exc:  # a broken schedule must not block paging
+                    logger.warning("Schedule %s cannot be computed: %s", schedule.pk, exc)
+                    result = ([], f"schedule {schedule.name} cannot be computed ({exc})")
+                else:
+                    result = (
+                        ([], f"nobody is on call on schedule {schedule.name}")
+                        if oncall is None
+                        else ([oncall], None)
+                    )
+        elif kind == TargetType.TEAM:
+            members = list(
+                User.objects.filter(team_memberships__team_id=target_id, is_active=True).order_by(
+                    "pk"
+                )
+            )
+            for user in members:
+                self._users.setdefault(user.pk, user)
+            result = ([u.pk for u in members], None)
+        else:
+            result = ([], f"unknown target type {kind}")
+        self._targets[key] = result
+        return result
+
+    def _resolve(self, targets: list[dict[str, Any]]) -> tuple[list[AbstractBaseUser], list[str]]:
+        """Targets -> active users, in order, without duplicates; notes say who was missing."""
+        user_ids: list[int] = []
+        notes: list[str] = []
+        for target in targets:
+            ids, note = self._target_user_ids(target["type"], target["id"])
+            user_ids.extend(ids)
+            if note:
+                notes.append(note)
+        users: list[AbstractBaseUser] = []
+        missing: list[int] = []
+        for user_id in dict.fromkeys(user_ids):
+            user = self._user(user_id)
+            if user is None:
+                missing.append(user_id)
+            else:
+                users.append(user)
+        if missing:
+            notes.append(f"user(s) {', '.join(map(str, missing))} deleted or deactivated")
+        return users, notes
+
+    def _pages_for(
+        self,
+        user: AbstractBaseUser,
+        incident: Incident,
+        escalation: IncidentEscalation,
+        level: int,
+        reason: str,
+        paged_at: datetime,
+    ) -> list[Page]:
+        if user.pk not in self._methods:
+            self._methods[user.pk] = contact_methods_for_paging(user=user)
+        methods = self._methods[user.pk]
+        common = {
+            "incident": incident,
+            "user": user,
+            "run": escalation.run,
+            "loop": escalation.loop,
+            "level": level,
+            "reason": reason,
+            "created_at": paged_at,
+        }
+        if not methods:
+            return [
+                Page(
+                    **common,
+                    contact_method=None,
+                    channel="none",
+                    status=PageStatus.FAILED,
+                    error="No working contact method.",
+                    not_before=paged_at,
+                )
+            ]
+        return [
+            Page(
+                **common,
+                contact_method=method,
+                channel=method.kind,
+                not_before=_throttled_until(method, paged_at),
+            )
+            for method in methods
+        ]
+
+
+_ESCALATION_COLUMNS = (
+    "state",
+    "rule_index",
+    "loop",
+    "next_escalation_at",
+    "token",
+    "stopped_at",
+    "updated_at",
+)
+
+
+def _save_escalations(escalations: list[IncidentEscalation]) -> None:
+    """One parameterized UPDATE per row, sent with ``executemany`` (pipelined by psycopg 3).
+    Engine rows have no history, and Django's ``bulk_update`` builds a CASE per column and
+    row, which costs more than the statements it saves."""
+    if not escalations:
+        return
+    from django.db import connection
+
+    now = timezone.now()
+    meta = IncidentEscalation._meta
+    fields = [meta.get_field(name) for name in _ESCALATION_COLUMNS]
+    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    sql = (
+        f"UPDATE {connection.ops.quote_name(meta.db_table)} SET {assignments} "  # noqa: S608
+        f"WHERE {connection.ops.quote_name(meta.pk.column)} = %s"
+    )
+    rows = []
+    for escalation in escalations:
+        escalation.updated_at = now
+        rows.append(
+            [
+                field.get_db_prep_save(getattr(escalation, field.attname), connection)
+                for field in fields
+            ]
+            + [escalation.pk]
+        )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from incidents.reporting.web import views
+
+urlpatterns = [
+    path("metrics/", views.metrics_page, name="metrics-page"),
+]

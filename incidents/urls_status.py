@@ -1,8 +1,0 @@
-from django.urls import path
-
-from incidents.views_status import StatusFeed, status_page_view
-
-urlpatterns = [
-    path("", status_page_view, name="status-page"),
-    path("feed.atom", StatusFeed(), name="status-feed"),
-]

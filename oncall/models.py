@@ -1,0 +1,33 @@
+"""The on-call app's models live in its rooms; importing them here is how Django finds
+them (one app: the ``oncall`` label and tables, four rooms)."""
+
+from oncall.contacts.models import ContactMethod, OnCallPreference
+from oncall.policies.models import EscalationPolicy, EscalationRule, EscalationTarget
+from oncall.schedules.models import (
+    Handoff,
+    Rotation,
+    Schedule,
+    ScheduleLayer,
+    ScheduleLayerMember,
+    ScheduleOverride,
+    ShiftNotice,
+)
+from oncall.teams.models import IdpGroupMapping, Team, TeamMembership
+
+__all__ = [
+    "ContactMethod",
+    "EscalationPolicy",
+    "EscalationRule",
+    "EscalationTarget",
+    "Handoff",
+    "IdpGroupMapping",
+    "OnCallPreference",
+    "Rotation",
+    "Schedule",
+    "ScheduleLayer",
+    "ScheduleLayerMember",
+    "ScheduleOverride",
+    "ShiftNotice",
+    "Team",
+    "TeamMembership",
+]

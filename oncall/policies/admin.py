@@ -1,0 +1,103 @@
+"""Admin for schedules, escalation policies and contact methods.
+
+Each schedule is edited on one page (layers with their users in order, overrides), and each
+policy on one page (rules with their targets). Validation is the same as the API's:
+``oncall.schedules_services.layers_clean`` / ``rules_clean``.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.forms.models import BaseInlineFormSet
+from simple_history.admin import SimpleHistoryAdmin
+
+from common.errors import InvalidInput
+from oncall.contacts.admin import _targets_wanted
+from oncall.policies import services as policies_services
+from oncall.policies.models import EscalationPolicy, EscalationRule
+from oncall.schedules.admin import _live_forms, _service_errors_to_forms
+from oncall.schedules.models import Schedule
+
+User = get_user_model()
+
+
+# --- escalation policies --------------------------------------------------------------------
+
+
+class RuleForm(forms.ModelForm):
+    target_users = forms.ModelMultipleChoiceField(
+        queryset=User.objects.filter(is_active=True).order_by("username"), required=False
+    )
+    target_schedules = forms.ModelMultipleChoiceField(
+        queryset=Schedule.objects.order_by("name"), required=False
+    )
+    target_whole_team = forms.BooleanField(required=False, label="Whole team")
+
+    class Meta:
+        model = EscalationRule
+        fields = ["position", "delay_minutes"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            targets = list(self.instance.targets.all())
+            self.fields["target_users"].initial = [t.user_id for t in targets if t.user_id]
+            self.fields["target_schedules"].initial = [
+                t.schedule_id for t in targets if t.schedule_id
+            ]
+            self.fields["target_whole_team"].initial = any(t.team_id for t in targets)
+
+
+class RuleFormSet(BaseInlineFormSet):
+    """Checked by policies_services.rules_clean, like the API's rules."""
+
+    def clean(self):
+        super().clean()
+        if self.instance.team_id is None:
+            return  # the parent form says the team is missing
+        forms_ = _live_forms(self)
+        rules = [
+            {
+                "delay_minutes": form.cleaned_data.get("delay_minutes"),
+                "targets": [
+                    {"type": kind, "id": target_id}
+                    for kind, target_id in _targets_wanted(self.instance.team_id, form.cleaned_data)
+                ],
+            }
+            for form in forms_
+        ]
+        try:
+            policies_services.rules_clean(team=self.instance.team, rules=rules)
+        except InvalidInput as exc:
+            _service_errors_to_forms(self, forms_, exc, "rules", {})
+
+
+class EscalationRuleInline(admin.TabularInline):
+    model = EscalationRule
+    form = RuleForm
+    formset = RuleFormSet
+    extra = 0
+    ordering = ["position", "id"]
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "team", "repeat", "created_at"]
+    list_filter = ["team"]
+    search_fields = ["name", "team__name"]
+    inlines = [EscalationRuleInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        for formset in formsets:
+            if not isinstance(formset, RuleFormSet):
+                continue
+            for rule_form in formset.forms:
+                data = getattr(rule_form, "cleaned_data", None)
+                if not data or data.get("DELETE") or not rule_form.instance.pk:
+                    continue
+                policies_services.escalation_rule_targets_set(
+                    actor=request.user,
+                    rule=rule_form.instance,
+                    targets=_targets_wanted(form.instance.team_id, data),
+                )

@@ -1,0 +1,146 @@
+from django.conf import settings
+from django.urls import reverse
+from rest_framework import serializers
+
+from oncall.schedules.models import Rotation, Schedule, ScheduleOverride
+from oncall.teams.api.serializers import UserRefSerializer
+
+# --- input ------------------------------------------------------------------------------
+
+
+class StrictSerializer(serializers.Serializer):
+    """Unknown fields are an error rather than silently ignored."""
+
+    def validate(self, attrs):
+        unknown = sorted(set(getattr(self, "initial_data", {}) or {}) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return attrs
+
+
+class HHMMField(serializers.CharField):
+    def to_internal_value(self, data):
+        from oncall.schedules.selectors import parse_hhmm
+
+        try:
+            return parse_hhmm(data)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+    def to_representation(self, value):
+        return value.strftime("%H:%M")
+
+
+class RestrictionSerializer(StrictSerializer):
+    weekdays = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=7), allow_empty=False
+    )
+    start = HHMMField()
+    end = HHMMField()
+
+    def to_representation(self, value):
+        return value
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        return {
+            "weekdays": sorted(set(attrs["weekdays"])),
+            "start": attrs["start"].strftime("%H:%M"),
+            "end": attrs["end"].strftime("%H:%M"),
+        }
+
+
+class LayerInputSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    users = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+    rotation = serializers.ChoiceField(choices=Rotation.choices, default=Rotation.WEEKLY)
+    shift_length_hours = serializers.IntegerField(
+        min_value=1, max_value=24 * 366, required=False, allow_null=True, default=None
+    )
+    handoff_time = HHMMField()
+    start = serializers.DateField()
+    restrictions = RestrictionSerializer(many=True, required=False, default=list)
+
+
+class ScheduleInputSerializer(StrictSerializer):
+    team = serializers.IntegerField()
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    time_zone = serializers.CharField(max_length=64, default="UTC")
+    layers = LayerInputSerializer(many=True, required=False, default=list)
+
+
+class ScheduleUpdateInputSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=100, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    time_zone = serializers.CharField(max_length=64, required=False)
+    layers = LayerInputSerializer(many=True, required=False)
+
+
+class OverrideInputSerializer(StrictSerializer):
+    user = serializers.IntegerField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+# --- output -----------------------------------------------------------------------------
+
+
+class LayerOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    position = serializers.IntegerField()
+    name = serializers.CharField()
+    users = serializers.SerializerMethodField()
+    rotation = serializers.CharField()
+    shift_length_hours = serializers.IntegerField(allow_null=True)
+    handoff_time = HHMMField()
+    start = serializers.DateField()
+    restrictions = serializers.JSONField()
+
+    def get_users(self, layer) -> list[int]:
+        return [m.user_id for m in layer.members.all()]
+
+
+class ScheduleOutputSerializer(serializers.ModelSerializer):
+    layers = LayerOutputSerializer(many=True, read_only=True)
+    ical_url = serializers.SerializerMethodField()
+    users_without_contact_method = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Schedule
+        fields = [
+            "id",
+            "team",
+            "name",
+            "description",
+            "time_zone",
+            "layers",
+            "ical_url",
+            "users_without_contact_method",
+        ]
+
+    def get_ical_url(self, schedule) -> str:
+        return settings.SITE_URL + reverse("schedule-ical-feed", args=[schedule.ical_token])
+
+    def get_users_without_contact_method(self, schedule) -> list[dict]:
+        flagged = self.context.get("uncontactable", {}).get(schedule.pk, [])
+        return UserRefSerializer(flagged, many=True).data
+
+
+class ShiftOutputSerializer(serializers.Serializer):
+    user = UserRefSerializer(allow_null=True)
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class GapOutputSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class OverrideOutputSerializer(serializers.ModelSerializer):
+    user = UserRefSerializer(read_only=True)
+
+    class Meta:
+        model = ScheduleOverride
+        fields = ["id", "user", "start", "end", "created_at"]
