@@ -1,4 +1,4 @@
-"""Benchmarks for issue 6 (runbooks and communication). Prints figures; asserts nothing.
+"""Benchmarks for runbooks and communication. Prints figures; asserts nothing.
 
     /work/main/.venv/bin/python bench/communication_bench.py [--incidents 200] [--runbooks 50]
 

@@ -40,7 +40,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 CONNECTIONS_PER_PROCESS = 4
 CLIENT_PROCESSES = 2
 REPEAT_DISTANCE = 50  # an odd event repeats the key of the event ~2x this many before
-DOCS = ROOT / "docs" / "issue-4-alerts.md"
+DOCS = ROOT / "docs" / "alerts.md"
 # A huge limit, so the per-event counter upsert is measured (--no-rate-limit: 0 = off).
 RATE_LIMIT = 10_000_000
 SECRET_KEY = "bench-" + secrets.token_hex(32)

@@ -11,33 +11,29 @@ app = Celery("tocsin")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# Each entry names a thin task that is safe to run twice and concurrently.
+# The beat schedule. An entry is named after its task (``<app>.<room>.<verb>``); each task is
+# thin and safe to run twice and concurrently (it takes due rows with SKIP LOCKED and
+# records what it did), so a second beat or a late one does no harm.
 app.conf.beat_schedule: dict[str, dict] = {}
 
 
-def beat(name: str, task: str, every: timedelta) -> None:
-    app.conf.beat_schedule[name] = {"task": task, "schedule": every}
+def beat(task: str, every: timedelta) -> None:
+    app.conf.beat_schedule[task] = {"task": task, "schedule": every}
 
 
-# Communication (issue 6): reminders and time-based escalation every minute; runbook
-# reviews daily.
-beat(
-    "incidents.remind_communications",
-    "incidents.alerts.tasks.remind_communications",
-    timedelta(minutes=1),
-)
-beat("runbooks.flag_stale_runbooks", "runbooks.tasks.flag_stale_runbooks", timedelta(days=1))
-beat("postmortems-enforce-sla", "postmortems.tasks.enforce_postmortem_sla", timedelta(minutes=15))
-beat(
-    "postmortems-remind-overdue-action-items",
-    "postmortems.tasks.remind_overdue_action_items",
-    timedelta(hours=1),
-)
-beat("run-due-escalations", "incidents.run_due_escalations", timedelta(seconds=15))
-beat("record-handoffs", "oncall.record_handoffs", timedelta(minutes=1))
-# Alert ingestion and PagerDuty mirroring (incidents/tasks.py).
-beat(
-    "pagerduty-mirror-sweep", "incidents.alerts.tasks.pagerduty_mirror_sweep", timedelta(minutes=1)
-)
-beat("alert-inbox-sweep", "incidents.alert_inbox_sweep", timedelta(seconds=30))
-beat("alert-housekeeping", "incidents.alerts.tasks.alert_housekeeping", timedelta(hours=1))
+# Paging: any escalation step or page delivery that is due and not done (a lost task).
+beat("incidents.paging.sweep", timedelta(seconds=15))
+# Alerts: apply stored Events API events whose task was lost; prune old raw events.
+beat("incidents.alerts.sweep_inbox", timedelta(seconds=30))
+beat("incidents.alerts.prune", timedelta(hours=1))
+# PagerDuty mirroring: re-send deliveries whose task was lost.
+beat("incidents.mirroring.sweep", timedelta(minutes=1))
+# Communication: status-update reminders and escalation notices.
+beat("incidents.communication.remind", timedelta(minutes=1))
+# On-call: handoff records and shift notifications.
+beat("oncall.schedules.record_handoffs", timedelta(minutes=1))
+# Postmortems: the 48-hour SLA, and reminders of overdue action items.
+beat("postmortems.sla.enforce", timedelta(minutes=15))
+beat("postmortems.action_items.remind_overdue", timedelta(hours=1))
+# Runbooks: flag runbooks past their review date (daily).
+beat("runbooks.reviews.flag_stale", timedelta(days=1))

@@ -15,6 +15,7 @@ from incidents.alerts import receivers as alerts
 from incidents.communication import receivers as communication
 from incidents.mirroring import receivers as mirroring
 from incidents.paging import receivers as paging
+from incidents.paging.signals import responders_paged
 from incidents.signals import (
     alert_received,
     incident_declared,
@@ -46,6 +47,10 @@ CONSEQUENCES = {
         communication.on_incident_updated,  # new roles join the channel; raised: open one
         postmortems.on_incident_updated,  # resolved and raised to SEV1/SEV2: the draft
         runbooks.on_incident_updated,  # services or title changed: attach what now matches
+    ),
+    # The paging engine paged people for an incident (any step).
+    responders_paged: (
+        communication.on_responders_paged,  # they join the incident's Slack channel
     ),
     # An alert declared the incident or joined it.
     alert_received: (

@@ -8,8 +8,15 @@ from incidents.reporting.web.prometheus import prometheus_metrics
 from oncall.schedules.feeds import schedule_feed, user_feed
 
 api_v1 = [
-    path("", include("oncall.urls_api")),
+    path("", include("oncall.teams.api.urls")),
+    path("", include("oncall.schedules.api.urls")),
+    path("", include("oncall.policies.api.urls")),
+    path("", include("oncall.contacts.api.urls")),
+    path("", include("incidents.reporting.api.urls")),
+    path("", include("incidents.paging.api.urls")),
     path("", include("incidents.api.urls")),
+    path("", include("incidents.alerts.api.urls")),
+    path("", include("incidents.mirroring.api.urls")),
     path("", include("incidents.communication.api.urls")),
     path("", include("runbooks.api.urls")),
     path("", include("postmortems.api.urls")),
@@ -23,7 +30,7 @@ urlpatterns = [
     path("", include("incidents.web.urls")),
     path("", include("incidents.reporting.web.urls")),
     path("", include("postmortems.web.urls")),
-    path("", include("oncall.schedules.web.urls")),
+    path("", include("oncall.web.urls")),
     path("", include("runbooks.web.urls")),
     path("metrics", prometheus_metrics, name="prometheus-metrics"),
     path("admin/", admin.site.urls),

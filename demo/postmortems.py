@@ -1,16 +1,16 @@
-"""Demo postmortems and action items, for seed_demo (which calls the
-``seed_demo_postmortems`` command by name, so incidents does not import postmortems).
+"""Demo postmortems and action items.
 
-seed_demo replays 90 days of incidents; resolving the required ones drafts their
+The demo incidents are replayed over 90 days; resolving the required ones drafts their
 postmortems, all of them long past their SLA. Left like that, the first run of the SLA
 beat would mail every owner and manager about every one of them. A real team has
 published most of them, so this does what the team would have done, through the real
-services at the moment it would have happened (time-machine): the postmortems of older
-incidents are written, submitted and published (most within the SLA, one per team late),
-with action items of which some are done (on time or late), some in progress, some
-still open and overdue, one dropped as "won't do". The two most recently resolved
-postmortems of each team stay unpublished (the latest a draft, the next in review if
-it was resolved in the last three weeks), with an open action item: they are what the SLA beat and the home page's "Postmortems I owe" show.
+services, each call's rows then moved to the moment it would have happened (see
+demo.backdate): the postmortems of older incidents are written, submitted and published
+(most within the SLA, one per team late), with action items of which some are done (on
+time or late), some in progress, some still open and overdue, one dropped as "won't do".
+The two most recently resolved postmortems of each team stay unpublished (the latest a
+draft, the next in review if it was resolved in the last three weeks), with an open
+action item: they are what the SLA beat and the home page's "Postmortems I owe" show.
 
 Idempotent: a postmortem is published with its action items in one transaction, so a
 published one is never visited again, and the kept drafts are always the two most
@@ -22,13 +22,19 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-import time_machine
 from django.db import transaction
 from django.utils import timezone
 
+from demo.backdate import backdate, history_mark
 from oncall.teams.models import TeamMembership, TeamRole
 from postmortems import services
-from postmortems.models import ActionItem, Postmortem, PostmortemStatus
+from postmortems.models import (
+    ActionItem,
+    ContributingFactor,
+    FiveWhy,
+    Postmortem,
+    PostmortemStatus,
+)
 
 KEEP_UNPUBLISHED = 2  # per team: the most recently resolved postmortems stay open...
 
@@ -74,8 +80,9 @@ def _at(moment: datetime, now: datetime) -> datetime:
     return min(moment, now - timedelta(minutes=1))
 
 
-def _write(postmortem: Postmortem, actor: Any) -> None:
+def _write(postmortem: Postmortem, actor: Any, at: datetime) -> None:
     incident = postmortem.incident
+    since = history_mark(Postmortem, FiveWhy, ContributingFactor)
     services.postmortem_update(
         postmortem=postmortem,
         actor=actor,
@@ -96,24 +103,63 @@ def _write(postmortem: Postmortem, actor: Any) -> None:
             {"category": "technology", "description": "No alert on connection saturation."},
         ],
     )
+    backdate(Postmortem.objects.filter(pk=postmortem.pk), at=at, since=since, fields=["updated_at"])
+    backdate(FiveWhy.objects.filter(postmortem=postmortem), at=at, since=since)
+    backdate(ContributingFactor.objects.filter(postmortem=postmortem), at=at, since=since)
 
 
-def _item(postmortem, actor, owner, title, priority, kind, due, created):
-    with time_machine.travel(created, tick=False):
-        return services.action_item_create(
-            actor=actor,
-            postmortem=postmortem,
-            title=title,
-            owner=owner,
-            priority=priority,
-            kind=kind,
-            due_date=due,
-        )
+def _submit(postmortem: Postmortem, actor: Any, at: datetime) -> None:
+    since = history_mark(Postmortem)
+    services.postmortem_submit(postmortem=postmortem, actor=actor)
+    backdate(
+        Postmortem.objects.filter(pk=postmortem.pk),
+        at=at,
+        since=since,
+        fields=["submitted_at", "updated_at"],
+    )
+
+
+def _publish_at(postmortem: Postmortem, actor: Any, at: datetime) -> None:
+    since = history_mark(Postmortem)
+    published = services.postmortem_publish(
+        postmortem=postmortem, actor=actor, confirm_blameless_warnings=True
+    )
+    # The follow-up review is as many days after ``at`` as after the real publication.
+    shift = timezone.localdate(published.published_at) - timezone.localdate(at)
+    backdate(
+        Postmortem.objects.filter(pk=postmortem.pk),
+        at=at,
+        since=since,
+        fields=["published_at", "updated_at"],
+        follow_up_review_date=published.follow_up_review_date - shift,
+    )
+
+
+def _item(postmortem, actor, owner, title, priority, kind, due, created) -> ActionItem:
+    since = history_mark(ActionItem)
+    item = services.action_item_create(
+        actor=actor,
+        postmortem=postmortem,
+        title=title,
+        owner=owner,
+        priority=priority,
+        kind=kind,
+        due_date=due,
+    )
+    backdate(
+        ActionItem.objects.filter(pk=item.pk),
+        at=created,
+        since=since,
+        fields=["created_at", "updated_at"],
+    )
+    return item
 
 
 def _set_status(item: ActionItem, actor: Any, status: str, at: datetime, reason: str = ""):
-    with time_machine.travel(at, tick=False):
-        services.action_item_set_status(item=item, actor=actor, status=status, reason=reason)
+    since = history_mark(ActionItem)
+    services.action_item_set_status(item=item, actor=actor, status=status, reason=reason)
+    fields = ["completed_at", "updated_at"] if status == "done" else ["updated_at"]
+    backdate(ActionItem.objects.filter(pk=item.pk), at=at, since=since, fields=fields)
 
 
 @transaction.atomic
@@ -123,8 +169,7 @@ def _publish(postmortem, index, people, manager, rng, now, late: bool) -> None:
     hours = 70 if late else rng.uniform(8, 40)  # the SLA is 48 h by default
     written = _at(resolved + timedelta(hours=hours - 4), now)
     published = _at(resolved + timedelta(hours=hours), now)
-    with time_machine.travel(written, tick=False):
-        _write(postmortem, owner)
+    _write(postmortem, owner, written)
     detective = _item(
         postmortem,
         owner,
@@ -145,12 +190,8 @@ def _publish(postmortem, index, people, manager, rng, now, late: bool) -> None:
         timezone.localdate(published) + timedelta(days=14),
         written,
     )
-    with time_machine.travel(_at(written + timedelta(hours=1), now), tick=False):
-        services.postmortem_submit(postmortem=postmortem, actor=owner)
-    with time_machine.travel(published, tick=False):
-        services.postmortem_publish(
-            postmortem=postmortem, actor=manager, confirm_blameless_warnings=True
-        )
+    _submit(postmortem, owner, _at(written + timedelta(hours=1), now))
+    _publish_at(postmortem, manager, published)
     # The detective item is done on time when its due date has come, else in progress.
     done_at = datetime.combine(
         detective.due_date - timedelta(days=1), datetime.min.time(), tzinfo=published.tzinfo
@@ -184,8 +225,7 @@ def _keep_open(postmortem, index, people, manager, now) -> None:
     resolved = postmortem.incident.resolved_at
     owner = postmortem.owner or manager
     written = _at(resolved + timedelta(hours=3), now)
-    with time_machine.travel(written, tick=False):
-        _write(postmortem, owner)
+    _write(postmortem, owner, written)
     _item(
         postmortem,
         owner,
@@ -197,8 +237,7 @@ def _keep_open(postmortem, index, people, manager, now) -> None:
         written,
     )
     if index == 1:  # the older of the two is waiting for review
-        with time_machine.travel(_at(written + timedelta(hours=1), now), tick=False):
-            services.postmortem_submit(postmortem=postmortem, actor=owner)
+        _submit(postmortem, owner, _at(written + timedelta(hours=1), now))
 
 
 def postmortems_demo_seed() -> dict[str, int]:

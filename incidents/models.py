@@ -243,3 +243,28 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class MaintenanceWindow(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="maintenance_windows")
+    title = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    services = models.ManyToManyField(Service, related_name="maintenance_windows")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        indexes = [models.Index(fields=["starts_at", "ends_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")),
+                name="maintenance_window_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title

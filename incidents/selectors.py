@@ -1,16 +1,19 @@
 """Reads for incidents and the service catalog, scoped to the user's teams."""
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
 from django.db.models import Count, Prefetch, QuerySet
+from django.utils import timezone
 
 from common.errors import NotFound
 from incidents.models import (
     OPEN_STATUSES,
     Incident,
     IncidentStatus,
+    MaintenanceWindow,
     Service,
     Severity,
     TimelineEvent,
@@ -109,7 +112,7 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-# --- pages (issue 7) ------------------------------------------------------------------
+# --- pages (web app) -------------------------------------------------------------------
 
 
 def incident_open_list(*, user: User) -> QuerySet[Incident]:
@@ -142,3 +145,31 @@ def incident_pending_acknowledgement_list(*, user: User) -> QuerySet[Incident]:
         .filter(status=IncidentStatus.TRIGGERED)
         .order_by("severity__level", "triggered_at", "id")
     )
+
+
+def service_under_maintenance(*, service: Service, at: datetime | None = None) -> bool:
+    """For alert ingestion: alerts for a service in an active window are recorded
+    without paging."""
+    at = at or timezone.now()
+    return MaintenanceWindow.objects.filter(
+        services=service, starts_at__lte=at, ends_at__gt=at
+    ).exists()
+
+
+def services_maintenance_until(
+    *, service_ids: list[int], at: datetime | None = None
+) -> dict[int, datetime]:
+    """For paging: {service id: end of its active maintenance window} for the services
+    that are under maintenance at ``at`` (the latest end when windows overlap), in one
+    query. A service is missing when :func:`service_under_maintenance` would say False."""
+    at = at or timezone.now()
+    through = MaintenanceWindow.services.through
+    rows = through.objects.filter(
+        service_id__in=service_ids,
+        maintenancewindow__starts_at__lte=at,
+        maintenancewindow__ends_at__gt=at,
+    ).values_list("service_id", "maintenancewindow__ends_at")
+    until: dict[int, datetime] = {}
+    for service_id, ends_at in rows:
+        until[service_id] = max(ends_at, until.get(service_id, ends_at))
+    return until

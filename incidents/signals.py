@@ -1,9 +1,10 @@
-"""Hooks for apps that depend on incidents (postmortems, paging, mirroring).
+"""What the incidents core announces when an incident changes.
 
 They are sent by ``incidents.services`` *inside* the transaction that changed the
 incident, so a receiver may write rows that must exist together with the change (a
-postmortem draft) and must defer outside effects with ``transaction.on_commit``.
-Receivers stay thin and call a service of their own app.
+postmortem draft, pages) and must defer outside effects with ``transaction.on_commit``.
+Receivers stay thin and call a service of their own room or app. Which receivers run, and
+in which order, is listed in one place: ``config.consequences``.
 """
 
 from django.dispatch import Signal

@@ -1,3 +1,7 @@
+"""The on-call app: teams, schedules, escalation policies and contact methods, one room
+each (``oncall.teams``, ``.schedules``, ``.policies``, ``.contacts``) under one app label.
+At start-up it connects SSO logins to the IdP group rules (``oncall.teams.sso``)."""
+
 from django.apps import AppConfig
 
 

@@ -134,18 +134,18 @@ _ROW_SECTIONS = {
 def _formset_rows(formset, name: str) -> list[dict]:
     """The rows an inline formset leaves, as postmortem_update takes them (``id`` for an
     existing row; rows left out are deleted), in the order of their ``position``."""
-    _, _, row_fields, ordered = services.ROW_SPECS[name]
+    spec = services.ROW_SPECS[name]
     kept = [
         form
         for form in formset.forms
         if (form.instance.pk or form.has_changed())
         and not (formset.can_delete and formset._should_delete_form(form))
     ]
-    if ordered:
+    if spec.ordered:
         kept.sort(key=lambda form: form.cleaned_data.get("position") or 0)
     rows = []
     for form in kept:
-        row = {field: form.cleaned_data.get(field) for field in row_fields}
+        row = {field: form.cleaned_data.get(field) for field in spec.fields}
         if form.instance.pk:
             row["id"] = form.instance.pk
         rows.append(row)

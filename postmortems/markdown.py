@@ -1,10 +1,16 @@
 """Markdown export of a postmortem, for pasting into a wiki. Renders an already-loaded
-postmortem (use postmortems.selectors.postmortem_get, which prefetches every section)."""
+postmortem (use postmortems.selectors.postmortem_get, which prefetches every section).
 
+The sections come in the order and with the headings of ``postmortems.sections``;
+grouped sections (the lessons learned) sit under their group's heading. The action
+items, the review and any amendments follow the sections."""
+
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from postmortems.models import FactorCategory, Postmortem
+from postmortems.sections import SECTIONS, Section, SectionKind
 
 
 def _cell(value: Any) -> str:
@@ -34,97 +40,95 @@ def _dt(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M %Z") if value else "—"
 
 
-def render(postmortem: Postmortem) -> str:
+def _header(postmortem: Postmortem) -> list[str]:
     incident = postmortem.incident
-    lines: list[str] = [
+    return [
         f"# Postmortem: {incident.reference} {incident.title}",
         "",
         f"- **Status:** {postmortem.get_status_display()}",
         f"- **Owner:** {_user(postmortem.owner)}",
         f"- **Due:** {_dt(postmortem.due_at)}",
-        "",
-        "## Summary",
-        "",
-        _text(postmortem.summary),
-        "",
-        "## Duration, severity and impact",
-        "",
         f"- **Severity:** {incident.severity.name} ({incident.severity.label})",
         f"- **Started:** {_dt(incident.triggered_at)}",
         f"- **Resolved:** {_dt(incident.resolved_at)}",
         f"- **Duration:** {_duration(postmortem.duration)}",
-        f"- **Users affected:** {_cell(postmortem.users_affected)}",
-        f"- **Failed operations:** {_cell(postmortem.failed_operations)}",
-        f"- **Estimated revenue loss:** {_cell(postmortem.estimated_revenue_loss)}",
-        f"- **Support tickets:** {_cell(postmortem.support_tickets)}",
         "",
-        _text(postmortem.impact),
-        "",
-        "## Timeline",
-        "",
-        "| Time | Event |",
-        "| --- | --- |",
     ]
+
+
+def _text_section(postmortem: Postmortem, section: Section) -> list[str]:
+    figures = [
+        f"- **{figure.label}:** {_cell(getattr(postmortem, figure.name))}"
+        for figure in section.figures
+    ]
+    return [*figures, *([""] if figures else []), _text(getattr(postmortem, section.name)), ""]
+
+
+def _timeline(postmortem: Postmortem) -> list[str]:
     entries = list(postmortem.timeline_entries.all())
-    lines += [f"| {_dt(e.occurred_at)} | {_cell(e.description)} |" for e in entries]
-    if not entries:
-        lines.append("| — | — |")
-    lines += ["", "## Root cause", "", _text(postmortem.root_cause), "", "## Five whys", ""]
-    whys = list(postmortem.whys.all())
-    for index, why in enumerate(whys, start=1):
+    rows = [f"| {_dt(e.occurred_at)} | {_cell(e.description)} |" for e in entries]
+    return ["| Time | Event |", "| --- | --- |", *(rows or ["| — | — |"]), ""]
+
+
+def _whys(postmortem: Postmortem) -> list[str]:
+    lines: list[str] = []
+    for index, why in enumerate(postmortem.whys.all(), start=1):
         lines += [f"{index}. **{why.question.strip()}**  ", f"   {why.answer.strip() or '—'}"]
-    if not whys:
-        lines.append("_None yet._")
-    lines += ["", "## Contributing factors", ""]
+    return [*(lines or ["_None yet._"]), ""]
+
+
+def _contributing_factors(postmortem: Postmortem) -> list[str]:
     factors = list(postmortem.contributing_factors.all())
+    lines: list[str] = []
     for category in FactorCategory:
         in_category = [f for f in factors if f.category == category.value]
-        lines.append(f"### {category.label}")
-        lines.append("")
+        lines += [f"### {category.label}", ""]
         lines += [f"- {' '.join(f.description.split())}" for f in in_category] or ["- —"]
         lines.append("")
-    lines += [
-        "## What went well",
-        "",
-        _text(postmortem.what_went_well),
-        "",
-        "## What went wrong",
-        "",
-        _text(postmortem.what_went_wrong),
-        "",
-        "## Lessons learned",
-        "",
-        "### Technical",
-        "",
-        _text(postmortem.lessons_technical),
-        "",
-        "### Process",
-        "",
-        _text(postmortem.lessons_process),
-        "",
-        "### Communication",
-        "",
-        _text(postmortem.lessons_communication),
-        "",
+    return lines
+
+
+# How each rows section of postmortems.sections is written out.
+_ROWS: dict[str, Callable[[Postmortem], list[str]]] = {
+    "timeline_entries": _timeline,
+    "whys": _whys,
+    "contributing_factors": _contributing_factors,
+}
+
+
+def _sections(postmortem: Postmortem) -> list[str]:
+    lines: list[str] = []
+    group = ""
+    for section in SECTIONS:
+        if section.group and section.group != group:
+            lines += [f"## {section.group}", ""]
+        group = section.group
+        lines += [f"{'###' if section.group else '##'} {section.label}", ""]
+        if section.kind == SectionKind.TEXT:
+            lines += _text_section(postmortem, section)
+        else:
+            lines += _ROWS[section.name](postmortem)
+    return lines
+
+
+def _action_items(postmortem: Postmortem) -> list[str]:
+    rows = [
+        f"| {_cell(i.title)} | {_cell(_user(i.owner))} | {i.priority} | "
+        f"{i.due_date:%Y-%m-%d} | {i.get_status_display()} |"
+        for i in postmortem.action_items.all()
+    ]
+    return [
         "## Action items",
         "",
         "| Action | Owner | Priority | Due date | Status |",
         "| --- | --- | --- | --- | --- |",
+        *(rows or ["| — | — | — | — | — |"]),
+        "",
     ]
-    items = list(postmortem.action_items.all())
-    lines += [
-        f"| {_cell(i.title)} | {_cell(_user(i.owner))} | {i.priority} | "
-        f"{i.due_date:%Y-%m-%d} | {i.get_status_display()} |"
-        for i in items
-    ]
-    if not items:
-        lines.append("| — | — | — | — | — |")
-    lines += [
-        "",
-        "## Supporting data and references",
-        "",
-        _text(postmortem.supporting_data),
-        "",
+
+
+def _review(postmortem: Postmortem) -> list[str]:
+    return [
         "## Review",
         "",
         f"- **Reviewed by:** {', '.join(_user(u) for u in postmortem.reviewers.all()) or '—'}",
@@ -132,8 +136,26 @@ def render(postmortem: Postmortem) -> str:
         f"- **Published at:** {_dt(postmortem.published_at)}",
         f"- **Follow-up review:** {postmortem.follow_up_review_date or '—'}",
     ]
+
+
+def _amendments(postmortem: Postmortem) -> list[str]:
     amendments = list(postmortem.amendments.all())
-    if amendments:
-        lines += ["", "## Amendments", ""]
-        lines += [f"- {_dt(a.created_at)} by {_user(a.author)}: {a.reason}" for a in amendments]
+    if not amendments:
+        return []
+    return [
+        "",
+        "## Amendments",
+        "",
+        *(f"- {_dt(a.created_at)} by {_user(a.author)}: {a.reason}" for a in amendments),
+    ]
+
+
+def render(postmortem: Postmortem) -> str:
+    lines = [
+        *_header(postmortem),
+        *_sections(postmortem),
+        *_action_items(postmortem),
+        *_review(postmortem),
+        *_amendments(postmortem),
+    ]
     return "\n".join(lines) + "\n"

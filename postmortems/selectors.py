@@ -11,7 +11,7 @@ from django.utils import timezone
 from common.errors import NotFound
 from oncall.teams.models import Team
 from oncall.teams.selectors import team_scoped
-from postmortems import blameless, metrics
+from postmortems import blameless, metrics, sections
 from postmortems.models import (
     OPEN_ACTION_ITEM_STATUSES,
     ActionItem,
@@ -75,25 +75,32 @@ def team_member_names(*, team: Team) -> list[str]:
     return [n for n in names if n]
 
 
+def _row_texts(postmortem: Postmortem, name: str) -> dict[str, str]:
+    if name == "whys":
+        texts = {}
+        for index, why in enumerate(postmortem.whys.all()):
+            texts[f"whys[{index}].question"] = why.question
+            texts[f"whys[{index}].answer"] = why.answer
+        return texts
+    if name == "contributing_factors":
+        return {
+            f"contributing_factors[{index}].description": factor.description
+            for index, factor in enumerate(postmortem.contributing_factors.all())
+        }
+    raise ValueError(f"No blameless texts for the rows section {name!r}.")
+
+
 def postmortem_text_fields(*, postmortem: Postmortem) -> dict[str, str]:
-    fields = {
-        "summary": postmortem.summary,
-        "impact": postmortem.impact,
-        "root_cause": postmortem.root_cause,
-    }
-    for index, why in enumerate(postmortem.whys.all()):
-        fields[f"whys[{index}].question"] = why.question
-        fields[f"whys[{index}].answer"] = why.answer
-    for index, factor in enumerate(postmortem.contributing_factors.all()):
-        fields[f"contributing_factors[{index}].description"] = factor.description
-    for name in (
-        "what_went_well",
-        "what_went_wrong",
-        "lessons_technical",
-        "lessons_process",
-        "lessons_communication",
-    ):
-        fields[name] = getattr(postmortem, name)
+    """The texts the blameless check reads, by field (``whys[1].answer``…), in the
+    order of the sections."""
+    fields: dict[str, str] = {}
+    for section in sections.SECTIONS:
+        if not section.blameless_checked:
+            continue
+        if section.kind == sections.SectionKind.TEXT:
+            fields[section.name] = getattr(postmortem, section.name)
+        else:
+            fields.update(_row_texts(postmortem, section.name))
     return fields
 
 

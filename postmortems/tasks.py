@@ -5,11 +5,11 @@ from celery import shared_task
 from postmortems import services
 
 
-@shared_task(name="postmortems.tasks.enforce_postmortem_sla", time_limit=300)
+@shared_task(name="postmortems.sla.enforce", time_limit=300)
 def enforce_postmortem_sla() -> dict[str, int]:
     return services.postmortem_enforce_sla()
 
 
-@shared_task(name="postmortems.tasks.remind_overdue_action_items", time_limit=300)
+@shared_task(name="postmortems.action_items.remind_overdue", time_limit=300)
 def remind_overdue_action_items() -> dict[str, int]:
     return services.action_item_remind_overdue()

@@ -1,4 +1,4 @@
-"""Install the starter library for a team, and the demo data of this app."""
+"""Install the starter runbook library in a team (``manage.py runbooks_install_starter``)."""
 
 from datetime import timedelta
 
@@ -16,7 +16,8 @@ def starter_runbooks_install(
     *, team: Team, actor: AbstractBaseUser | None = None, tested_days_ago: dict | None = None
 ) -> list[Runbook]:
     """Copy the four starter runbooks into a team (skipping titles it already has),
-    covering the team's services whose slug matches each runbook's hints."""
+    covering the team's services whose slug matches each runbook's hints.
+    ``tested_days_ago`` (title → days) marks runbooks as last tested that long ago."""
     team_services = list(Service.objects.filter(team=team))
     existing = set(Runbook.objects.filter(team=team).values_list("title", flat=True))
     severities = {s.name: s for s in Severity.objects.all()}

@@ -5,7 +5,7 @@ from celery import shared_task
 from runbooks import services
 
 
-@shared_task(name="runbooks.tasks.flag_stale_runbooks")
+@shared_task(name="runbooks.reviews.flag_stale")
 def flag_stale_runbooks() -> int:
     """Daily: flag runbooks past their review date and e-mail their team's managers,
     once per review period."""

@@ -1,4 +1,4 @@
-"""The platform as a whole: settings, the OpenAPI schema, pages, admin and demo data."""
+"""The platform as a whole: settings, the OpenAPI schema, pages and admin."""
 
 import os
 import subprocess
@@ -6,10 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
-from incidents.models import Incident, IncidentStatus, TimelineEvent
-from oncall.teams.models import Team
+from incidents.models import Incident, IncidentStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,6 +19,8 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         "SECRET_KEY": "x" * 20 + "a-long-random-production-secret-key-for-the-check",
         "ALLOWED_HOSTS": "tocsin.example.com",
         "TOCSIN_VAR_DIR": str(tmp_path),
+        # The production settings, not the test settings pytest put in the environment.
+        "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -36,7 +36,9 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
 
 def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
-    env.update({"DEBUG": "0", "TOCSIN_VAR_DIR": str(tmp_path)})
+    env.update(
+        {"DEBUG": "0", "TOCSIN_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    )
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=ROOT,
@@ -122,54 +124,3 @@ def test_admin_declares_and_acknowledges_through_the_service(admin_client, team,
     )
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.ACKNOWLEDGED
-
-
-@pytest.mark.django_db
-def test_seed_demo_is_idempotent_and_covers_every_severity_and_status():
-    from postmortems.models import ActionItem, Postmortem
-
-    def counts():
-        return (
-            Team.objects.count(),
-            Incident.objects.count(),
-            TimelineEvent.objects.count(),
-            Postmortem.history.count(),
-            ActionItem.history.count(),
-        )
-
-    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    first = counts()
-    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    assert counts() == first
-    assert first[0] == 3
-    pairs = set(Incident.objects.values_list("severity__name", "status"))
-    assert {s for s, _ in pairs} == {"SEV1", "SEV2", "SEV3", "SEV4"}
-    assert {st for _, st in pairs} == set(IncidentStatus.values)
-    resolved = Incident.objects.filter(status="resolved")
-    assert all(
-        i.acknowledged_at and i.triggered_at <= i.acknowledged_at <= i.resolved_at for i in resolved
-    )
-    # The demo pages somebody (issue 3): every team has a schedule and a default policy,
-    # and each still-triggered incident is escalating with pages waiting for the worker.
-    from incidents.paging.models import EscalationState, IncidentEscalation, Page, PageStatus
-    from oncall.policies.models import EscalationPolicy
-    from oncall.schedules.models import Schedule
-
-    assert (Schedule.objects.count(), EscalationPolicy.objects.count()) == (3, 3)
-    assert not Team.objects.filter(escalation_policy__isnull=True).exists()
-    triggered = Incident.objects.filter(status="triggered")
-    assert triggered.count() == 6
-    assert (
-        IncidentEscalation.objects.filter(
-            incident__in=triggered, state=EscalationState.ACTIVE
-        ).count()
-        == 6
-    )
-    assert set(
-        Page.objects.filter(incident__in=triggered).values_list("incident", flat=True)
-    ) == set(triggered.values_list("pk", flat=True))
-    assert (
-        not Page.objects.exclude(incident__in=triggered)
-        .exclude(status=PageStatus.CANCELLED)
-        .exists()
-    )

@@ -1,5 +1,6 @@
-"""Admin for integrations, alerts and PagerDuty mirroring. Integrations are created and
-their keys rotated through incidents.alerts; the key is shown once, in a message."""
+"""Admin for integrations, alerts and raw alert events. Integrations are created, edited
+and their keys rotated through the room's services (a team manager's right); the key is
+shown once, in a message. Alerts and events are read-only records."""
 
 from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
@@ -7,9 +8,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from common.admin import ReadOnlyAdmin
 from common.errors import DomainError
 from incidents.alerts import services as alert_services
-from incidents.alerts.api.views import integration_url
 from incidents.alerts.models import Alert, AlertEvent, Integration
-from incidents.alerts.services.integrations import INTEGRATION_FIELDS
+from incidents.alerts.services.integrations import INTEGRATION_FIELDS, integration_url
 
 
 @admin.register(Integration)

@@ -1,6 +1,7 @@
 """Alert ingestion: integrations (where monitoring tools send events), the alerts they
-create, every raw event received, the per-integration rate-limit counter, and the
-optional mirroring of incidents to PagerDuty with its outbox."""
+create (at most one open per integration and dedup key, by a partial unique index), every
+raw event received (also the Events API inbox), and the per-integration rate-limit
+counter."""
 
 import hashlib
 

@@ -1,12 +1,12 @@
-"""Reads for integrations and alerts, scoped to the user's teams."""
+"""Reads for integrations, alerts and their raw events, scoped to the user's teams, and
+the alert search filter."""
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from common.errors import NotFound
 from incidents.alerts.models import Alert, AlertEvent, Integration
-from incidents.mirroring.models import PagerDutyMirror
 from incidents.selectors import User
 from oncall.teams.selectors import team_scoped
 
@@ -38,19 +38,17 @@ def alert_get(*, user: User, alert_id: Any) -> Alert:
         raise NotFound("Alert not found.") from None
 
 
-def pagerduty_mirror_list(*, user: User) -> QuerySet[PagerDutyMirror]:
-    return team_scoped(PagerDutyMirror.objects.select_related("service"), user=user).order_by(
-        "team_id", "id"
-    )
-
-
-def pagerduty_mirror_get(*, user: User, mirror_id: Any) -> PagerDutyMirror:
-    try:
-        return pagerduty_mirror_list(user=user).get(pk=int(mirror_id))
-    except (PagerDutyMirror.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotFound("PagerDuty mirror not found.") from None
-
-
 def alert_event_list(*, alert: Alert) -> QuerySet[AlertEvent]:
     """Every raw event received for an alert, newest first."""
     return alert.events.order_by("-received_at", "-id")
+
+
+def alert_search_filter(text: str) -> Q:
+    """Alerts whose summary, name, dedup key, source or raw event contain ``text``."""
+    return (
+        Q(summary__icontains=text)
+        | Q(name__icontains=text)
+        | Q(dedup_key__icontains=text)
+        | Q(source__icontains=text)
+        | Q(payload__icontains=text)  # the raw event, as text
+    )

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 
 
-@shared_task(name="incidents.alert_inbox_drain", acks_late=True)
+@shared_task(name="incidents.alerts.drain_inbox", acks_late=True)
 def alert_inbox_drain() -> int:
     """Apply the events the Events API stored (sent on commit of the request)."""
     from incidents.alerts.services.inbox import alert_inbox_process
@@ -14,7 +14,7 @@ def alert_inbox_drain() -> int:
     return alert_inbox_process()
 
 
-@shared_task(name="incidents.alert_inbox_sweep", acks_late=True, expires=60)
+@shared_task(name="incidents.alerts.sweep_inbox", acks_late=True, expires=60)
 def alert_inbox_sweep() -> int:
     """Beat: apply stored events whose task was lost. Safe to run twice and concurrently."""
     from incidents.alerts.services.inbox import alert_inbox_sweep as sweep
@@ -22,7 +22,7 @@ def alert_inbox_sweep() -> int:
     return sweep()
 
 
-@shared_task
+@shared_task(name="incidents.alerts.prune")
 def alert_housekeeping() -> int:
     """Beat: drop old rate-limit windows and raw events past their retention."""
     from incidents.alerts.services.ratelimit import alert_events_prune, ingest_rate_windows_prune

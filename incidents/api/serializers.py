@@ -1,3 +1,7 @@
+"""Serializers of the incidents API: input serializers validate what a client sends (ids
+limited to the caller's teams, severities by name), output serializers shape what it
+gets. Rooms reuse TeamScopedPrimaryKeyField and its ``*_visible_to`` querysets."""
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.types import OpenApiTypes
@@ -6,7 +10,10 @@ from rest_framework import serializers
 
 from common.api import StrictInputMixin
 from incidents.models import Incident, IncidentStatus, Resolution, Service, Severity, TimelineEvent
+from incidents.selectors import service_list
+from oncall.policies.selectors import escalation_policy_list
 from oncall.teams.api.serializers import UserRefSerializer
+from oncall.teams.selectors import team_list
 
 User = get_user_model()
 
@@ -173,28 +180,24 @@ class HistoryRecordOutputSerializer(serializers.Serializer):
 # --- input ----------------------------------------------------------------------------
 
 
-def _teams_of(user):
-    from oncall.teams.selectors import team_list
-
+def teams_visible_to(user):
+    """The teams ``user`` may pick (for TeamScopedPrimaryKeyField)."""
     return team_list(user=user)
 
 
-def _services_of(user):
-    from incidents.selectors import service_list
-
+def services_visible_to(user):
+    """The services ``user`` may pick (for TeamScopedPrimaryKeyField)."""
     return service_list(user=user)
 
 
 class ServiceInputSerializer(serializers.Serializer):
-    team = TeamScopedPrimaryKeyField(model_name="team", queryset_for_user=_teams_of)
+    team = TeamScopedPrimaryKeyField(model_name="team", queryset_for_user=teams_visible_to)
     name = serializers.CharField(max_length=100)
     slug = serializers.SlugField(max_length=100, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 def _policies_of(user):
-    from oncall.policies.selectors import escalation_policy_list
-
     return escalation_policy_list(user=user)
 
 
@@ -211,7 +214,7 @@ class ServiceUpdateInputSerializer(serializers.Serializer):
 
 
 class IncidentCreateInputSerializer(serializers.Serializer):
-    team = TeamScopedPrimaryKeyField(model_name="team", queryset_for_user=_teams_of)
+    team = TeamScopedPrimaryKeyField(model_name="team", queryset_for_user=teams_visible_to)
     title = serializers.CharField(max_length=255)
     severity = SeverityField()
     summary = serializers.CharField(required=False, allow_blank=True, default="")
@@ -219,7 +222,9 @@ class IncidentCreateInputSerializer(serializers.Serializer):
     scribe = UserIdField(required=False, allow_null=True, default=None)
     communications_lead = UserIdField(required=False, allow_null=True, default=None)
     services = serializers.ListField(
-        child=TeamScopedPrimaryKeyField(model_name="service", queryset_for_user=_services_of),
+        child=TeamScopedPrimaryKeyField(
+            model_name="service", queryset_for_user=services_visible_to
+        ),
         required=False,
         default=list,
         max_length=100,
@@ -241,7 +246,9 @@ class IncidentUpdateInputSerializer(StrictInputMixin, serializers.Serializer):
     scribe = UserIdField(required=False, allow_null=True)
     communications_lead = UserIdField(required=False, allow_null=True)
     services = serializers.ListField(
-        child=TeamScopedPrimaryKeyField(model_name="service", queryset_for_user=_services_of),
+        child=TeamScopedPrimaryKeyField(
+            model_name="service", queryset_for_user=services_visible_to
+        ),
         required=False,
         max_length=100,
     )

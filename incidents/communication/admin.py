@@ -1,30 +1,24 @@
-"""Admin pages for incident communication (imported by incidents.apps.ready)."""
+"""Admin pages for incident communication (loaded by ``config.apps``): escalation notice
+rules, team communication settings and maintenance windows are edited here; an
+incident's status-page settings are saved through ``incident_communication_set``; what
+was sent (updates, reminders, notices, channels) is read-only."""
 
 from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from common.admin import ReadOnlyAdmin
 from incidents.communication.models import (
     CommunicationReminder,
     EscalationNoticeRule,
     EscalationNoticeSent,
     IncidentChannel,
     IncidentCommunication,
-    MaintenanceWindow,
     StatusUpdate,
     TeamCommunicationSettings,
 )
 from incidents.communication.services.updates import incident_communication_set
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records of what was sent: readable, never edited by hand."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+from incidents.models import MaintenanceWindow
 
 
 @admin.register(EscalationNoticeRule)

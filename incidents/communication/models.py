@@ -1,12 +1,13 @@
-"""Communication around an incident: status updates, the public status page, maintenance
-windows, reminders, time-based escalation notices and the Slack incident channel."""
+"""Communication around an incident: status updates, what the public status page says
+about it, who hears about a team's incidents, the reminders and time-based escalation
+notices sent (each recorded once, under a unique constraint) and the Slack incident
+channel."""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from incidents.models import Incident, IncidentStatus, Service, Severity, TimelineEventKind
+from incidents.models import Incident, IncidentStatus, Severity, TimelineEventKind
 from oncall.teams.models import Team
 
 CommunicationEventKind = TimelineEventKind
@@ -105,31 +106,6 @@ class TeamCommunicationSettings(models.Model):
         return f"Communication settings of {self.team}"
 
 
-class MaintenanceWindow(models.Model):
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="maintenance_windows")
-    title = models.CharField(max_length=255)
-    description = models.TextField(blank=True)
-    services = models.ManyToManyField(Service, related_name="maintenance_windows")
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["starts_at", "id"]
-        indexes = [models.Index(fields=["starts_at", "ends_at"])]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(ends_at__gt=models.F("starts_at")),
-                name="maintenance_window_ends_after_start",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.title
-
-
 class NoticeRecipient(models.TextChoices):
     TEAM_LEAD = "team_lead", "Team lead (the team's managers)"
     ENGINEERING_MANAGER = "engineering_manager", "Engineering manager (team settings)"
@@ -137,8 +113,9 @@ class NoticeRecipient(models.TextChoices):
 
 
 class EscalationNoticeRule(models.Model):
-    """Time-based escalation of an unresolved incident: ``after_minutes`` after it was
-    declared, an incident of ``severity`` still open notifies ``target``."""
+    """A time-based escalation notice about an unresolved incident: ``after_minutes``
+    after it was declared, an incident of ``severity`` still open notifies ``target``.
+    (Not the paging engine's escalation: nobody is paged, people are told.)"""
 
     severity = models.ForeignKey(
         Severity, on_delete=models.CASCADE, related_name="escalation_notice_rules"

@@ -27,3 +27,9 @@ def on_incident_updated(sender, incident, actor, changes, **kwargs) -> None:
         comm.incident_channel_request(incident=incident)
         old, new = changes["severity"]
         comm.incident_channel_mirror(incident=incident, text=f"severity {old} → {new}")
+
+
+def on_responders_paged(sender, incident, users, **kwargs) -> None:
+    # The people paged join the incident's channel. At declaration the channel is not
+    # reserved yet; opening it invites whoever was paged by then.
+    comm.incident_channel_invite_later(incident=incident, users=users)

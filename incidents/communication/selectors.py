@@ -19,8 +19,8 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from incidents.communication import status_state
-from incidents.communication.models import MaintenanceWindow, StatusUpdate, UpdateAudience
-from incidents.models import OPEN_STATUSES, Incident, Service
+from incidents.communication.models import StatusUpdate, UpdateAudience
+from incidents.models import OPEN_STATUSES, Incident, MaintenanceWindow, Service
 
 HISTORY_DAYS = 14
 
@@ -181,31 +181,3 @@ def status_feed_items(*, now: datetime | None = None) -> list[dict[str, Any]]:
                 items.append({"incident": row, "update": update})
     items.sort(key=lambda item: item["update"]["created_at"], reverse=True)
     return items
-
-
-def service_under_maintenance(*, service: Service, at: datetime | None = None) -> bool:
-    """For alert ingestion: alerts for a service in an active window are recorded
-    without paging."""
-    at = at or timezone.now()
-    return MaintenanceWindow.objects.filter(
-        services=service, starts_at__lte=at, ends_at__gt=at
-    ).exists()
-
-
-def services_maintenance_until(
-    *, service_ids: list[int], at: datetime | None = None
-) -> dict[int, datetime]:
-    """For paging: {service id: end of its active maintenance window} for the services
-    that are under maintenance at ``at`` (the latest end when windows overlap), in one
-    query. A service is missing when :func:`service_under_maintenance` would say False."""
-    at = at or timezone.now()
-    through = MaintenanceWindow.services.through
-    rows = through.objects.filter(
-        service_id__in=service_ids,
-        maintenancewindow__starts_at__lte=at,
-        maintenancewindow__ends_at__gt=at,
-    ).values_list("service_id", "maintenancewindow__ends_at")
-    until: dict[int, datetime] = {}
-    for service_id, ends_at in rows:
-        until[service_id] = max(ends_at, until.get(service_id, ends_at))
-    return until

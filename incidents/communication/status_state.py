@@ -11,9 +11,7 @@ from incidents.communication.models import StatusPageState
 
 S = StatusPageState
 
-
 ORDER: list[str] = list(S.values)  # best → worst
-
 
 SEVERITY_LEVEL_STATE: dict[int, str] = {
     1: S.MAJOR_OUTAGE,

@@ -1,9 +1,8 @@
 """Celery tasks of incident communication. Thin: they take ids and call one service.
 
-The beat task is registered as ``incidents.tasks.remind_communications`` (its name in
-the beat schedule) although it lives in this module; incidents.apps imports this module
-so the worker always knows it. Services are imported inside the tasks because
-incidents.services_communication imports the ``*_later`` helpers from here."""
+Services are imported inside the tasks because the communication services import the
+``*_later`` helpers from here (a task module that imports its services at the top would
+be a cycle)."""
 
 import logging
 
@@ -31,7 +30,7 @@ def email_later(*, subject: str, body: str, recipients: list[str]) -> None:
         transaction.on_commit(lambda: send_email.delay(subject, body, list(recipients)))
 
 
-@shared_task(name="incidents.alerts.tasks.remind_communications")
+@shared_task(name="incidents.communication.remind")
 def remind_communications() -> dict[str, int]:
     from incidents.communication.services.reminders import communications_remind
 
@@ -47,7 +46,7 @@ def _backoff(retries: int) -> int:
     return min(300, 5 * 2**retries)
 
 
-@shared_task(bind=True, name="incidents.communication.slack_channel_open", max_retries=None)
+@shared_task(bind=True, name="incidents.communication.open_slack_channel", max_retries=None)
 def slack_channel_open(self, incident_id: int) -> None:
     from incidents.communication.services.channels import (
         incident_channel_failed,
@@ -65,7 +64,7 @@ def slack_channel_open(self, incident_id: int) -> None:
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
 
 
-@shared_task(bind=True, name="incidents.communication.slack_post", max_retries=None)
+@shared_task(bind=True, name="incidents.communication.post_to_slack", max_retries=None)
 def slack_post(self, incident_id: int, text: str) -> None:
     from incidents.communication.services.channels import (
         incident_channel_failed,
@@ -83,7 +82,7 @@ def slack_post(self, incident_id: int, text: str) -> None:
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
 
 
-@shared_task(bind=True, name="incidents.communication.slack_invite", max_retries=None)
+@shared_task(bind=True, name="incidents.communication.invite_to_slack", max_retries=None)
 def slack_invite(self, incident_id: int, user_ids: list[int]) -> None:
     from incidents.communication.services.channels import (
         incident_channel_failed,

@@ -1,5 +1,5 @@
-"""Admin for integrations, alerts and PagerDuty mirroring. Integrations are created and
-their keys rotated through incidents.alerts; the key is shown once, in a message."""
+"""Admin for PagerDuty mirroring: the mirrors (with their history) and the outbox of
+deliveries, read-only."""
 
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin

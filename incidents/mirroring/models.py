@@ -1,6 +1,5 @@
-"""Alert ingestion: integrations (where monitoring tools send events), the alerts they
-create, every raw event received, the per-integration rate-limit counter, and the
-optional mirroring of incidents to PagerDuty with its outbox."""
+"""The optional mirroring of incidents to PagerDuty: which PagerDuty service a team's (or
+a service's) incidents go to, and the outbox of events to send there."""
 
 from django.db import models
 from django.db.models import Q

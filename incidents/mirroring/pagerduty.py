@@ -10,8 +10,8 @@ from django.conf import settings
 from incidents.alerts.parsers.events import ACKNOWLEDGE, RESOLVE, TRIGGER
 
 with warnings.catch_warnings():
-    # pdpyras announces its successor package on import; the issue asks for pdpyras, and
-    # its Events API session is all we use.
+    # pdpyras announces its successor package on import; its Events API session is all
+    # we use.
     warnings.simplefilter("ignore", UserWarning)
     import pdpyras
 

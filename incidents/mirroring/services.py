@@ -24,6 +24,7 @@ from incidents.alerts.parsers.events import ACKNOWLEDGE, RESOLVE, TRIGGER
 from incidents.mirroring import pagerduty
 from incidents.mirroring.models import MirrorDelivery, MirrorDeliveryStatus, PagerDutyMirror
 from incidents.models import Incident, IncidentStatus, Service, TimelineEventKind
+from incidents.services import timeline_event_create
 from oncall.teams.models import Team
 from oncall.teams.selectors import team_is_manager
 
@@ -186,8 +187,6 @@ def mirror_backoff_seconds(attempts: int) -> int:
 
 
 def _record(delivery: MirrorDelivery, message: str, **data: Any) -> None:
-    from incidents.services import timeline_event_create
-
     timeline_event_create(
         incident=delivery.incident,
         kind=TimelineEventKind.PAGERDUTY_MIRROR,

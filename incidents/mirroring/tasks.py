@@ -3,7 +3,7 @@
 from celery import shared_task
 
 
-@shared_task(bind=True, max_retries=None, acks_late=True)
+@shared_task(name="incidents.mirroring.flush", bind=True, max_retries=None, acks_late=True)
 def pagerduty_mirror_flush(self, incident_id: int) -> int:
     """Send the incident's pending PagerDuty events; back off and retry on failure (the
     service bounds the attempts and records each failure on the timeline)."""
@@ -15,7 +15,7 @@ def pagerduty_mirror_flush(self, incident_id: int) -> int:
     return result.sent
 
 
-@shared_task
+@shared_task(name="incidents.mirroring.sweep")
 def pagerduty_mirror_sweep() -> int:
     """Beat: re-send deliveries whose task was lost. Safe to run twice: sending takes a
     row lock per delivery and skips what another worker holds."""

@@ -2,15 +2,8 @@
 
 from django.contrib import admin
 
+from common.admin import ReadOnlyAdmin
 from incidents.paging.models import IncidentEscalation, Page
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(IncidentEscalation)

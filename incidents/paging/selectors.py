@@ -1,17 +1,22 @@
-"""Reads for pages and the on-call load report."""
+"""Reads for the paging engine: an incident's pages, the pages still waiting for a
+person's acknowledgement, who is on call now on each team's schedules, and the on-call
+load report (hours on call and pages per week)."""
 
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
+from django.utils import timezone
 
 from incidents.models import Incident, IncidentStatus
 from incidents.paging.models import Page, PageStatus
 from oncall.schedules.load import business_seconds, iso_week
 from oncall.schedules.models import Handoff
+from oncall.schedules.selectors import schedule_list, schedule_oncall_user_id, users_by_id
 from oncall.teams.models import Team
+from oncall.teams.selectors import team_ids_for_user, team_list
 
 PAGE_TARGET_PER_WEEK = 10
 
@@ -74,11 +79,6 @@ def oncall_now(*, user: Any, at: datetime | None = None) -> list[dict[str, Any]]
     """For each of the user's teams (every team for staff, like the home page's team list):
     its schedules and who is on call on each now. Seven queries whatever the number of teams,
     schedules and layers; a schedule that cannot be computed says so instead of failing."""
-    from django.utils import timezone
-
-    from oncall.schedules.selectors import schedule_list, schedule_oncall_user_id, users_by_id
-    from oncall.teams.selectors import team_list
-
     at = at or timezone.now()
     teams = list(team_list(user=user))
     by_team: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -104,10 +104,6 @@ def my_pending_pages(*, user: Any, limit: int = 20) -> list[dict[str, Any]]:
     """The incidents still triggered for which a page was sent to ``user``: one row per
     incident with the last page sent and how many steps paged them, newest first. Two
     queries whatever the number of pages."""
-    from django.db.models import Count, Max
-
-    from oncall.teams.selectors import team_ids_for_user
-
     if not user.is_authenticated:
         return []
     pages = Page.objects.filter(

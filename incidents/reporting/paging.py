@@ -1,12 +1,12 @@
 """Metrics figures owned by the paging engine, registered with
-:func:`incidents.metrics.register_provider` from ``IncidentsConfig.ready``.
+:func:`incidents.reporting.providers.register_provider` from ``config.apps``.
 
 * ``pages_per_engineer_per_week`` -- ``{"mean", "max", "over_limit"}``. An *engineer* is an
   active member of one of the scope's teams (every team for staff). A *page* is one
   escalation step that reached the engineer: the ``Page`` rows of one step (incident, run,
   repeat, rule level) count once however many contact methods it went through; cancelled
   rows (acknowledged before they went out) do not count, as in the on-call load report
-  (``incidents.paging_selectors.oncall_load``). Only pages
+  (``incidents.paging.selectors.oncall_load``). Only pages
   for incidents of the scope's teams (and severity, if given) count, so a team never
   sees another team's incidents through this figure. Weeks are the ISO weeks (Monday
   00:00 UTC) that the period ``[since, until)`` touches, like ``by_week``; a page belongs
@@ -31,14 +31,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Min
 
 from incidents.paging.models import EscalationState, IncidentEscalation, Page, PageStatus
-from incidents.paging.selectors import PAGE_TARGET_PER_WEEK
-from incidents.reporting.formulas import WEEK
+from incidents.reporting.formulas import WEEK, week_start
 from incidents.reporting.providers import MetricsScope, register_provider
-from incidents.reporting.selectors import week_start
-
-
-def _pages_per_week_limit() -> int:
-    return int(getattr(settings, "ONCALL_PAGES_PER_WEEK_LIMIT", PAGE_TARGET_PER_WEEK))
 
 
 def pages_per_engineer_per_week(scope: MetricsScope) -> dict[str, Any]:
@@ -75,7 +69,7 @@ def pages_per_engineer_per_week(scope: MetricsScope) -> dict[str, Any]:
         weeks += 1
         start += WEEK
     cells = len(engineers) * weeks
-    limit = _pages_per_week_limit()
+    limit = settings.ONCALL_PAGES_PER_WEEK_LIMIT
     over: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
     for (user_id, week), count in sorted(per_cell.items()):
         if count > limit:

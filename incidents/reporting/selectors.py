@@ -7,9 +7,10 @@ severity, by week, by week and severity) is aggregated with ``GROUPING SETS``, t
 percentiles with ``percentile_cont``. On other databases (SQLite in development and in
 the quick test run) the portable path runs four ORM aggregate queries and one query for
 the durations, from which the percentiles are interpolated exactly as ``percentile_cont``
-does; a PostgreSQL test checks that both paths give identical figures.
+does; a PostgreSQL test checks that both paths give identical figures. Callers turn the
+request into a :class:`MetricsScope` with :func:`incidents.reporting.scope.metrics_scope_for`.
 
-Definitions (see docs/issue-7-web.md):
+Definitions (docs/metrics.md has them all):
 
 * The period is ``[since, until)`` on ``triggered_at``; an incident belongs to the period
   and to the ISO week (Monday 00:00 UTC) in which it was triggered.
@@ -22,52 +23,32 @@ Definitions (see docs/issue-7-web.md):
 * ``false_positive_rate``: resolved as false positive ÷ resolved.
 * ``incidents_per_week``: incident count ÷ the period's length in weeks.
 
-Figures owned by other modules (postmortems, action items, on-call pages) come from
-*providers* registered with :func:`register_provider`, typically from the owning app's
-``AppConfig.ready``. Until one is registered the figure is ``None`` and the response's
-``unavailable`` explains why.
+Figures owned by other rooms and apps (postmortems, action items, on-call pages) come
+from providers (:mod:`incidents.reporting.providers`); until one is registered the
+figure is ``None`` and the response's ``unavailable`` explains why.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import (
-    Avg,
-    Count,
-    F,
-    Q,
-    QuerySet,
-    Value,
-)
+from django.db.models import Avg, Count, F, Q, QuerySet, Value
 from django.db.models.fields import DateTimeField
 from django.db.models.functions import TruncWeek
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 
-from common.errors import InvalidInput, NotFound
 from incidents.models import Incident, IncidentStatus, Resolution, Severity
-from incidents.reporting.formulas import (
-    DEFAULT_PERIOD,
-    EARLIEST,
-    LATEST,
-    MAX_PERIOD,
-    NAME_PATTERN,
-    PERCENTILES,
-    WEEK,
-)
+from incidents.reporting.formulas import PERCENTILES, WEEK, week_start
 from incidents.reporting.providers import MetricsScope, provided_figure
 from incidents.reporting.sql import (
     DurationSeconds,
     IntervalSeconds,
-    _database_percentiles,
+    database_has_percentile_cont,
     percentile_cont,
 )
-from oncall.teams.selectors import team_ids_for_user, team_list
-
-# --- the computation ---------------------------------------------------------------------
 
 
 def _expressions(now: datetime) -> dict[str, Any]:
@@ -150,11 +131,6 @@ def _empty_row() -> dict[str, Any]:
     }
 
 
-def week_start(moment: datetime) -> datetime:
-    day = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return day - timedelta(days=day.weekday())
-
-
 def metrics_scope_queryset(scope: MetricsScope) -> QuerySet[Incident]:
     qs = Incident.objects.filter(triggered_at__gte=scope.since, triggered_at__lt=scope.until)
     if scope.team_ids is not None:
@@ -172,7 +148,9 @@ def incident_metrics(
     ``percentiles_in_database`` defaults to "on PostgreSQL"; False forces the portable
     path (used to check that both agree)."""
     in_database = (
-        _database_percentiles() if percentiles_in_database is None else percentiles_in_database
+        database_has_percentile_cont()
+        if percentiles_in_database is None
+        else percentiles_in_database
     )
     severity_rows = list(Severity.objects.order_by("level").values_list("pk", "name"))
     if scope.severity is not None:
@@ -386,76 +364,3 @@ def _durations_by_group(base: QuerySet[Incident]) -> dict[Any, dict[str, list[fl
         group["mtta"].sort()
         group["mttr"].sort()
     return groups
-
-
-# --- request parameters -> scope --------------------------------------------------------
-
-
-def _parse_moment(raw: str, field: str) -> datetime:
-    value = raw.strip()
-    parsed: datetime | None = None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = datetime.combine(date.fromisoformat(value), time.min)
-        except ValueError:
-            parsed = None
-    if parsed is None:
-        raise InvalidInput(
-            f"Invalid {field}.",
-            errors={field: ["Use an ISO 8601 date or date-time, e.g. 2026-11-02."]},
-        )
-    if timezone.is_naive(parsed):
-        parsed = parsed.replace(tzinfo=UTC)
-    if not EARLIEST <= parsed <= LATEST:
-        raise InvalidInput(f"Invalid {field}.", errors={field: ["Must be between 1970 and 9000."]})
-    return parsed
-
-
-def metrics_scope_for(
-    *,
-    user: Any,
-    team: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    severity: str | None = None,
-) -> MetricsScope:
-    """Turn request parameters into a scope the user may see. ``team`` is a team id or
-    slug of one of the user's teams (another team is "not found"); without it, every
-    team of the user. The period defaults to the 28 days before now."""
-    now = timezone.now()
-    if team not in (None, ""):
-        raw = str(team).strip()
-        teams = team_list(user=user)
-        team_obj = None
-        if raw.isdigit() and len(raw) <= 18:
-            team_obj = teams.filter(pk=int(raw)).first()
-        elif NAME_PATTERN.match(raw):
-            team_obj = teams.filter(slug=raw).first()
-        if team_obj is None:
-            raise NotFound("Team not found.")
-        team_ids: list[int] | None = [team_obj.pk]
-    else:
-        team_ids = team_ids_for_user(user=user)
-    until_at = _parse_moment(until, "until") if until else now
-    since_at = _parse_moment(since, "since") if since else until_at - DEFAULT_PERIOD
-    if since_at >= until_at:
-        raise InvalidInput(
-            "since must be before until.", errors={"since": ["Must be before until."]}
-        )
-    if until_at - since_at > MAX_PERIOD:
-        raise InvalidInput("The period is too long.", errors={"since": ["At most 520 weeks."]})
-    severity_obj = None
-    if severity not in (None, ""):
-        raw_severity = str(severity).strip()
-        if NAME_PATTERN.match(raw_severity):
-            severity_obj = Severity.objects.filter(name__iexact=raw_severity).first()
-        if severity_obj is None:
-            names = ", ".join(Severity.objects.order_by("level").values_list("name", flat=True))
-            raise InvalidInput(
-                f"Unknown severity {severity!r}.", errors={"severity": [f"Choose one of {names}."]}
-            )
-    return MetricsScope(
-        team_ids=team_ids, since=since_at, until=until_at, severity=severity_obj, now=now
-    )

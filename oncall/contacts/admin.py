@@ -1,24 +1,12 @@
-"""Admin for schedules, escalation policies and contact methods.
-
-Each schedule is edited on one page (layers with their users in order, overrides), and each
-policy on one page (rules with their targets). Validation is the same as the API's:
-``oncall.schedules_services.layers_clean`` / ``rules_clean``.
-"""
+"""Admin for contact methods and on-call preferences. A contact method's address is
+checked as the API checks it: ``oncall.contacts.services.contact_method_problems``."""
 
 from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from oncall.contacts import services as contacts_services
 from oncall.contacts.models import ContactMethod, OnCallPreference
-
-
-def _targets_wanted(team_id: int, data: dict) -> list[tuple[str, int]]:
-    wanted = [("user", u.pk) for u in data.get("target_users") or []]
-    wanted += [("schedule", s.pk) for s in data.get("target_schedules") or []]
-    if data.get("target_whole_team"):
-        wanted.append(("team", team_id))
-    return wanted
+from oncall.contacts.services import contact_method_problems
 
 
 class ContactMethodForm(forms.ModelForm):
@@ -29,7 +17,7 @@ class ContactMethodForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if data.get("kind") and data.get("address") is not None:
-            problems = contacts_services.contact_method_problems(data["kind"], data["address"])
+            problems = contact_method_problems(data["kind"], data["address"])
             for field, messages in problems.items():
                 self.add_error(field, messages)
         return data

@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from oncall.schedules.models import new_feed_token
+from common.tokens import new_feed_token
 
 
 class ContactKind(models.TextChoices):

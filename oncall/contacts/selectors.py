@@ -1,4 +1,4 @@
-"""Reads for schedules, policies and contact methods, scoped to the user's teams."""
+"""Reads for contact methods: each person sees only their own."""
 
 from typing import Any
 
@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from oncall.contacts.models import ContactMethod
 from oncall.teams.selectors import User as AnyUser
-from oncall.teams.selectors_scoping import _get
+from oncall.teams.selectors import row_get_or_not_found
 
 
 def contact_method_list(*, user: AnyUser) -> QuerySet[ContactMethod]:
@@ -14,4 +14,4 @@ def contact_method_list(*, user: AnyUser) -> QuerySet[ContactMethod]:
 
 
 def contact_method_get(*, user: AnyUser, method_id: Any) -> ContactMethod:
-    return _get(contact_method_list(user=user), method_id, "Contact method")
+    return row_get_or_not_found(contact_method_list(user=user), pk=method_id, what="Contact method")

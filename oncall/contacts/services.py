@@ -1,30 +1,28 @@
-"""Writes for schedules, overrides, escalation policies and contact methods.
+"""Writes for a person's own contact methods and on-call preferences (shift
+notifications, the "my shifts" iCal feed token).
 
-The API and the admin validate through the same functions here (``layers_clean``,
-``rules_clean``), so both reject the same mistakes with the same messages.
+The API and the admin check addresses through the same function here
+(``contact_method_problems``), so both reject the same mistakes with the same messages.
 """
 
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 
 from common.errors import InvalidInput
 from common.history import attribute_history, save_changed
 from common.outbound import outbound_url_problems
+from common.tokens import new_feed_token
 from oncall.contacts.models import ContactKind, ContactMethod, OnCallPreference
-from oncall.schedules.models import new_feed_token
-
-# --- contact methods and preferences ----------------------------------------------------
 
 
 def contact_method_problems(kind: str, address: str) -> dict[str, list[str]]:
     """What is wrong with ``address`` for a contact method of ``kind`` (field errors);
     the API's services and the admin's form both ask here."""
-    from django.core.exceptions import ValidationError
-    from django.core.validators import URLValidator, validate_email
-
     address = address.strip()
     if not address:
         return {"address": ["This field is required."]}

@@ -6,7 +6,7 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
-import oncall.schedules.models
+import common.tokens
 
 
 class Migration(migrations.Migration):
@@ -312,7 +312,7 @@ class Migration(migrations.Migration):
                 (
                     "ical_token",
                     models.CharField(
-                        db_index=True, default=oncall.schedules.models.new_feed_token, max_length=64
+                        db_index=True, default=common.tokens.new_feed_token, max_length=64
                     ),
                 ),
                 ("history_id", models.AutoField(primary_key=True, serialize=False)),
@@ -371,7 +371,7 @@ class Migration(migrations.Migration):
                 (
                     "ical_token",
                     models.CharField(
-                        db_index=True, default=oncall.schedules.models.new_feed_token, max_length=64
+                        db_index=True, default=common.tokens.new_feed_token, max_length=64
                     ),
                 ),
                 ("created_at", models.DateTimeField(blank=True, editable=False)),
@@ -434,7 +434,7 @@ class Migration(migrations.Migration):
                 (
                     "ical_token",
                     models.CharField(
-                        default=oncall.schedules.models.new_feed_token, max_length=64, unique=True
+                        default=common.tokens.new_feed_token, max_length=64, unique=True
                     ),
                 ),
                 (
@@ -465,7 +465,7 @@ class Migration(migrations.Migration):
                 (
                     "ical_token",
                     models.CharField(
-                        default=oncall.schedules.models.new_feed_token, max_length=64, unique=True
+                        default=common.tokens.new_feed_token, max_length=64, unique=True
                     ),
                 ),
                 ("created_at", models.DateTimeField(auto_now_add=True)),

@@ -1,0 +1,1 @@
+"""Escalation policies room: ordered rules paging users, schedules or the whole team."""

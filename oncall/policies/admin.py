@@ -1,8 +1,7 @@
-"""Admin for schedules, escalation policies and contact methods.
+"""Admin for escalation policies.
 
-Each schedule is edited on one page (layers with their users in order, overrides), and each
-policy on one page (rules with their targets). Validation is the same as the API's:
-``oncall.schedules_services.layers_clean`` / ``rules_clean``.
+Each policy is edited on one page (rules with their targets: users, schedules, the whole
+team). Validation is the same as the API's: ``oncall.policies.services.rules_clean``.
 """
 
 from django import forms
@@ -11,22 +10,26 @@ from django.contrib.auth import get_user_model
 from django.forms.models import BaseInlineFormSet
 from simple_history.admin import SimpleHistoryAdmin
 
+from common.admin import inline_errors_from_service, inline_forms_kept
 from common.errors import InvalidInput
-from oncall.contacts.admin import _targets_wanted
-from oncall.policies import services as policies_services
 from oncall.policies.models import EscalationPolicy, EscalationRule
-from oncall.schedules.admin import _live_forms, _service_errors_to_forms
+from oncall.policies.services import escalation_rule_targets_set, rules_clean
 from oncall.schedules.models import Schedule
 
-User = get_user_model()
 
-
-# --- escalation policies --------------------------------------------------------------------
+def _targets_wanted(team_id: int, data: dict) -> list[tuple[str, int]]:
+    """The ``(type, id)`` targets a rule form asks for."""
+    wanted = [("user", u.pk) for u in data.get("target_users") or []]
+    wanted += [("schedule", s.pk) for s in data.get("target_schedules") or []]
+    if data.get("target_whole_team"):
+        wanted.append(("team", team_id))
+    return wanted
 
 
 class RuleForm(forms.ModelForm):
     target_users = forms.ModelMultipleChoiceField(
-        queryset=User.objects.filter(is_active=True).order_by("username"), required=False
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        required=False,
     )
     target_schedules = forms.ModelMultipleChoiceField(
         queryset=Schedule.objects.order_by("name"), required=False
@@ -49,13 +52,13 @@ class RuleForm(forms.ModelForm):
 
 
 class RuleFormSet(BaseInlineFormSet):
-    """Checked by policies_services.rules_clean, like the API's rules."""
+    """Checked by ``rules_clean``, like the API's rules."""
 
     def clean(self):
         super().clean()
         if self.instance.team_id is None:
             return  # the parent form says the team is missing
-        forms_ = _live_forms(self)
+        forms_ = inline_forms_kept(self)
         rules = [
             {
                 "delay_minutes": form.cleaned_data.get("delay_minutes"),
@@ -67,9 +70,9 @@ class RuleFormSet(BaseInlineFormSet):
             for form in forms_
         ]
         try:
-            policies_services.rules_clean(team=self.instance.team, rules=rules)
+            rules_clean(team=self.instance.team, rules=rules)
         except InvalidInput as exc:
-            _service_errors_to_forms(self, forms_, exc, "rules", {})
+            inline_errors_from_service(forms_, exc, what="rules", field_names={})
 
 
 class EscalationRuleInline(admin.TabularInline):
@@ -96,7 +99,7 @@ class EscalationPolicyAdmin(SimpleHistoryAdmin):
                 data = getattr(rule_form, "cleaned_data", None)
                 if not data or data.get("DELETE") or not rule_form.instance.pk:
                     continue
-                policies_services.escalation_rule_targets_set(
+                escalation_rule_targets_set(
                     actor=request.user,
                     rule=rule_form.instance,
                     targets=_targets_wanted(form.instance.team_id, data),

@@ -1,4 +1,5 @@
-"""Reads for schedules, policies and contact methods, scoped to the user's teams."""
+"""Reads for escalation policies (with their rules and targets), scoped to the user's
+teams."""
 
 from typing import Any
 
@@ -6,21 +7,23 @@ from django.db.models import Prefetch, QuerySet
 
 from oncall.policies.models import EscalationPolicy, EscalationRule, EscalationTarget
 from oncall.teams.selectors import User as AnyUser
-from oncall.teams.selectors_scoping import _get, _scoped
+from oncall.teams.selectors import row_get_or_not_found, team_scoped_by_id
 
 
 def escalation_policy_list(*, user: AnyUser, team_id: Any = None) -> QuerySet[EscalationPolicy]:
     rules = EscalationRule.objects.order_by("position", "pk").prefetch_related(
         Prefetch("targets", queryset=EscalationTarget.objects.order_by("pk"))
     )
-    return _scoped(
+    return team_scoped_by_id(
         EscalationPolicy.objects.select_related("team").prefetch_related(
             Prefetch("rules", queryset=rules)
         ),
-        user,
-        team_id,
+        user=user,
+        team_id=team_id,
     ).order_by("team__name", "name", "pk")
 
 
 def escalation_policy_get(*, user: AnyUser, policy_id: Any) -> EscalationPolicy:
-    return _get(escalation_policy_list(user=user), policy_id, "Escalation policy")
+    return row_get_or_not_found(
+        escalation_policy_list(user=user), pk=policy_id, what="Escalation policy"
+    )

@@ -1,7 +1,8 @@
-"""Writes for schedules, overrides, escalation policies and contact methods.
+"""Writes for escalation policies (with their rules and targets) and a team's default
+policy.
 
-The API and the admin validate through the same functions here (``layers_clean``,
-``rules_clean``), so both reject the same mistakes with the same messages.
+The API and the admin validate rules through the same function here (``rules_clean``),
+so both reject the same mistakes with the same messages.
 """
 
 from typing import Any
@@ -13,8 +14,8 @@ from common.errors import Conflict, InvalidInput
 from common.history import attribute_history, fields_apply
 from oncall.policies.models import EscalationPolicy, EscalationRule, EscalationTarget, TargetType
 from oncall.schedules.models import Schedule
-from oncall.schedules.services import _usernames
 from oncall.teams.models import Team, TeamMembership
+from oncall.teams.selectors import usernames_listed
 from oncall.teams.services import team_require_manager
 
 TARGET_ID_FIELD = {"user": "user_id", "schedule": "schedule_id", "team": "team_id"}
@@ -79,7 +80,7 @@ def rules_clean(*, team: Team, rules: list[dict[str, Any]]) -> list[dict[str, An
             )
             if not valid:
                 errors.setdefault(t_key, []).append(
-                    f"Not an active member of team {team.name}: {_usernames([target_id])}."
+                    f"Not an active member of team {team.name}: {usernames_listed([target_id])}."
                     if kind == TargetType.USER
                     else f"No {kind} with id {target_id} in team {team.name}."
                 )

@@ -1,8 +1,8 @@
-"""Admin for schedules, escalation policies and contact methods.
+"""Admin for schedules and the handoffs recorded from them.
 
-Each schedule is edited on one page (layers with their users in order, overrides), and each
-policy on one page (rules with their targets). Validation is the same as the API's:
-``oncall.services_oncall.layers_clean`` / ``rules_clean``.
+Each schedule is edited on one page (layers with their users in order, overrides).
+Validation is the same as the API's: ``oncall.schedules.services.layers_clean`` and
+``time_zone_problems``.
 """
 
 from django import forms
@@ -12,19 +12,14 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from simple_history.admin import SimpleHistoryAdmin
 
+from common.admin import inline_errors_from_service, inline_forms_kept
 from common.errors import InvalidInput
-from oncall.schedules import services as services_oncall
 from oncall.schedules.models import Handoff, Schedule, ScheduleLayer, ScheduleOverride
-from oncall.schedules.services import time_zone_problems
-
-User = get_user_model()
-
-
-def _errors_text(exc: InvalidInput) -> list[str]:
-    return [f"{key}: {message}" for key, messages in exc.errors.items() for message in messages]
-
-
-# --- schedules ----------------------------------------------------------------------------
+from oncall.schedules.services import (
+    layers_clean,
+    schedule_layer_members_set,
+    time_zone_problems,
+)
 
 
 class ScheduleForm(forms.ModelForm):
@@ -72,50 +67,21 @@ class LayerForm(forms.ModelForm):
         names = [n.strip() for n in self.cleaned_data["users_in_order"].split(",") if n.strip()]
         if not names:
             raise ValidationError("A layer needs at least one user.")
-        users = {u.get_username(): u for u in User.objects.filter(username__in=names)}
+        users = {u.get_username(): u for u in get_user_model().objects.filter(username__in=names)}
         unknown = [n for n in names if n not in users]
         if unknown:
             raise ValidationError(f"Unknown users: {', '.join(unknown)}.")
         return [users[n] for n in names]
 
 
-def _live_forms(formset) -> list:
-    """The inline forms that stay (with what of them is valid)."""
-    return [
-        form
-        for form in formset.forms
-        if hasattr(form, "cleaned_data")
-        and not form.cleaned_data.get("DELETE")
-        and (form.instance.pk or form.has_changed())
-    ]
-
-
-def _service_errors_to_forms(formset, forms_: list, exc: InvalidInput, what: str, names: dict):
-    """Put the errors of layers_clean / rules_clean (keyed ``what[i].field…``) on the
-    inline forms they are about; the rest on the formset."""
-    general: list[str] = []
-    for key, messages in exc.errors.items():
-        index, _, rest = key.removeprefix(f"{what}[").partition("]")
-        if not index.isdigit() or int(index) >= len(forms_):
-            general.extend(messages)
-            continue
-        form = forms_[int(index)]
-        field = names.get(rest.lstrip(".").split("[")[0], rest.lstrip(".").split("[")[0])
-        if field in form.errors:
-            continue  # the field's own check said it already
-        form.add_error(field if field in form.fields else None, messages)
-    if general:
-        raise ValidationError(general)
-
-
 class LayerFormSet(BaseInlineFormSet):
-    """Checked by services_oncall.layers_clean, like the API's layers."""
+    """Checked by ``layers_clean``, like the API's layers."""
 
     def clean(self):
         super().clean()
         if self.instance.team_id is None:
             return  # the parent form says the team is missing
-        forms_ = _live_forms(self)
+        forms_ = inline_forms_kept(self)
         specs = [
             {
                 "users": form.cleaned_data.get("users_in_order") or [],
@@ -128,9 +94,11 @@ class LayerFormSet(BaseInlineFormSet):
             for form in forms_
         ]
         try:
-            services_oncall.layers_clean(team=self.instance.team, layers=specs)
+            layers_clean(team=self.instance.team, layers=specs)
         except InvalidInput as exc:
-            _service_errors_to_forms(self, forms_, exc, "layers", {"users": "users_in_order"})
+            inline_errors_from_service(
+                forms_, exc, what="layers", field_names={"users": "users_in_order"}
+            )
 
 
 class ScheduleLayerInline(admin.StackedInline):
@@ -165,7 +133,7 @@ class ScheduleAdmin(SimpleHistoryAdmin):
                 data = getattr(layer_form, "cleaned_data", None)
                 if not data or data.get("DELETE") or not layer_form.instance.pk:
                     continue
-                services_oncall.schedule_layer_members_set(
+                schedule_layer_members_set(
                     actor=request.user,
                     layer=layer_form.instance,
                     user_ids=[u.pk for u in data["users_in_order"]],

@@ -1,10 +1,10 @@
-"""Schedules: a team's rota as ordered layers of ordered users, plus overrides.
+"""Schedules: a team's rota as ordered layers of ordered users, plus overrides; the
+handoffs recorded as shifts start, and the shift notices sent.
 
-Rows are only storage; every computation converts them to ``oncall.rotation.Schedule``
-(see ``oncall.schedules.schedule_to_rotation``) and uses the pure module.
+Rows are only storage; every computation converts them to
+``oncall.schedules.rotation.Schedule`` (see ``oncall.schedules.selectors.schedule_to_rotation``)
+and uses the pure module.
 """
-
-import secrets
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -12,11 +12,8 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from common.tokens import new_feed_token
 from oncall.teams.models import Team
-
-
-def new_feed_token() -> str:
-    return secrets.token_urlsafe(24)
 
 
 class Schedule(models.Model):

@@ -1,7 +1,10 @@
-"""Schedule rows -> ``oncall.rotation`` values, and the reads built on them.
+"""Reads for schedules: rows converted to ``oncall.schedules.rotation`` values, and what
+is computed from them (who is on call, shifts, gaps), schedules and overrides scoped to the
+user's teams, and the users on a schedule nobody can page.
 
-The rotation math lives in the pure module ``oncall.rotation``; this module only converts
-database rows into its dataclasses (and validates the JSON people type into restrictions).
+The rotation math lives in the pure module ``oncall.schedules.rotation``; this module only
+converts database rows into its dataclasses (and checks the JSON people type into
+restrictions, for the services and the admin).
 """
 
 from datetime import datetime, time, timedelta
@@ -15,7 +18,7 @@ from oncall.contacts.models import ContactMethod
 from oncall.schedules import rotation
 from oncall.schedules.models import Schedule, ScheduleLayer, ScheduleLayerMember, ScheduleOverride
 from oncall.teams.selectors import User as AnyUser
-from oncall.teams.selectors_scoping import _get, _scoped
+from oncall.teams.selectors import row_get_or_not_found, team_scoped_by_id
 
 GAP_HORIZON = timedelta(days=14)
 
@@ -140,11 +143,13 @@ def schedule_gaps(
 
 
 def schedule_list(*, user: AnyUser, team_id: Any = None) -> QuerySet[Schedule]:
-    return _scoped(schedule_queryset(), user, team_id).order_by("team__name", "name", "pk")
+    return team_scoped_by_id(schedule_queryset(), user=user, team_id=team_id).order_by(
+        "team__name", "name", "pk"
+    )
 
 
 def schedule_get(*, user: AnyUser, schedule_id: Any) -> Schedule:
-    return _get(schedule_list(user=user), schedule_id, "Schedule")
+    return row_get_or_not_found(schedule_list(user=user), pk=schedule_id, what="Schedule")
 
 
 def override_list(*, schedule: Schedule) -> QuerySet[ScheduleOverride]:
@@ -152,10 +157,10 @@ def override_list(*, schedule: Schedule) -> QuerySet[ScheduleOverride]:
 
 
 def override_get(*, schedule: Schedule, override_id: Any) -> ScheduleOverride:
-    return _get(
+    return row_get_or_not_found(
         ScheduleOverride.objects.select_related("schedule__team").filter(schedule=schedule),
-        override_id,
-        "Override",
+        pk=override_id,
+        what="Override",
     )
 
 

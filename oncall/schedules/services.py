@@ -1,32 +1,35 @@
-"""Writes for schedules, overrides, escalation policies and contact methods.
+"""Writes for schedules (with their layers and the people in each layer's rotation),
+overrides and the schedule's iCal feed token.
 
 The API and the admin validate through the same functions here (``layers_clean``,
-``rules_clean``), so both reject the same mistakes with the same messages.
+``time_zone_problems``), so both reject the same mistakes with the same messages.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import available_timezones
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from common.errors import Conflict, InvalidInput
 from common.history import attribute_history, save_changed
+from common.tokens import new_feed_token
 from oncall.schedules import rotation
 from oncall.schedules.models import (
     Schedule,
     ScheduleLayer,
     ScheduleLayerMember,
     ScheduleOverride,
-    new_feed_token,
 )
 from oncall.schedules.selectors import parse_hhmm, restrictions_problems
 from oncall.teams.models import Team, TeamMembership
+from oncall.teams.selectors import usernames_listed
 from oncall.teams.services import team_require_manager, team_require_member
 
-User = get_user_model()
+# Adds one message to the errors of one field of the layer being checked.
+Report = Callable[[str, str], None]
 
 
 def time_zone_problems(name: str) -> list[str]:
@@ -45,13 +48,7 @@ def _zones() -> set[str]:
     return _ZONES
 
 
-# --- schedules --------------------------------------------------------------------------
-
-
-def _usernames(user_ids: list[Any]) -> str:
-    """The users' names for a message (ids that name no user stay ids)."""
-    names = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "username"))
-    return ", ".join(str(names.get(uid, uid)) for uid in user_ids)
+# --- layers -----------------------------------------------------------------------------
 
 
 def layers_clean(*, team: Team, layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -62,61 +59,96 @@ def layers_clean(*, team: Team, layers: list[dict[str, Any]]) -> list[dict[str, 
             "user_id", flat=True
         )
     )
-    cleaned = []
-    for index, spec in enumerate(layers):
-        key = f"layers[{index}]"
-        users = list(spec.get("users") or [])
-        user_ids = [u.pk if hasattr(u, "pk") else u for u in users]
-        if not user_ids:
-            errors.setdefault(f"{key}.users", []).append("A layer needs at least one user.")
-        outsiders = [uid for uid in user_ids if uid not in member_ids]
-        if outsiders:
-            errors.setdefault(f"{key}.users", []).append(
-                f"Not active members of team {team.name}: {_usernames(outsiders)}."
-            )
-        rotation_name = spec.get("rotation") or rotation.ROTATION_WEEKLY
-        hours = spec.get("shift_length_hours")
-        try:
-            handoff = parse_hhmm(spec.get("handoff_time") or time(9))
-        except ValueError as exc:
-            errors.setdefault(f"{key}.handoff_time", []).append(str(exc))
-            handoff = time(9)
-        start = spec.get("start")
-        if isinstance(start, str):
-            try:
-                start = date.fromisoformat(start)
-            except ValueError:
-                errors.setdefault(f"{key}.start", []).append("Expected a date YYYY-MM-DD.")
-        if not isinstance(start, date) or isinstance(start, datetime):
-            errors.setdefault(f"{key}.start", []).append("Expected a date YYYY-MM-DD.")
-            start = date(2000, 1, 1)
-        restrictions = spec.get("restrictions") or []
-        for problem in restrictions_problems(restrictions):
-            errors.setdefault(f"{key}.restrictions", []).append(problem)
-        if rotation_name not in rotation.ROTATIONS:
-            errors.setdefault(f"{key}.rotation", []).append(
-                f"Choose one of {', '.join(rotation.ROTATIONS)}."
-            )
-        elif rotation_name == rotation.ROTATION_CUSTOM and (
-            not isinstance(hours, int) or isinstance(hours, bool) or hours < 1
-        ):
-            errors.setdefault(f"{key}.shift_length_hours", []).append(
-                "A custom rotation needs a shift length of at least 1 hour."
-            )
-        cleaned.append(
-            {
-                "name": (spec.get("name") or "").strip(),
-                "users": user_ids,
-                "rotation": rotation_name,
-                "shift_length_hours": hours if rotation_name == rotation.ROTATION_CUSTOM else None,
-                "handoff_time": handoff,
-                "start": start,
-                "restrictions": restrictions,
-            }
+    cleaned = [
+        _layer_clean(
+            spec, team=team, member_ids=member_ids, report=_reporter(errors, f"layers[{index}]")
         )
+        for index, spec in enumerate(layers)
+    ]
     if errors:
         raise InvalidInput("The schedule's layers are not valid.", errors=errors)
     return cleaned
+
+
+def _reporter(errors: dict[str, list[str]], key: str) -> Report:
+    """Adds a message to ``errors`` under ``<key>.<field>``."""
+
+    def report(field: str, message: str) -> None:
+        errors.setdefault(f"{key}.{field}", []).append(message)
+
+    return report
+
+
+def _layer_clean(
+    spec: dict[str, Any], *, team: Team, member_ids: set[int], report: Report
+) -> dict[str, Any]:
+    """One layer spec checked field by field (problems go to ``report``), with defaults
+    filled in: the layer as it is written."""
+    user_ids = _layer_user_ids(spec, team=team, member_ids=member_ids, report=report)
+    rotation_name = spec.get("rotation") or rotation.ROTATION_WEEKLY
+    hours = spec.get("shift_length_hours")
+    handoff = _layer_handoff_time(spec.get("handoff_time"), report)
+    start = _layer_start(spec.get("start"), report)
+    restrictions = spec.get("restrictions") or []
+    for problem in restrictions_problems(restrictions):
+        report("restrictions", problem)
+    _layer_rotation_check(rotation_name, hours, report)
+    return {
+        "name": (spec.get("name") or "").strip(),
+        "users": user_ids,
+        "rotation": rotation_name,
+        "shift_length_hours": hours if rotation_name == rotation.ROTATION_CUSTOM else None,
+        "handoff_time": handoff,
+        "start": start,
+        "restrictions": restrictions,
+    }
+
+
+def _layer_user_ids(
+    spec: dict[str, Any], *, team: Team, member_ids: set[int], report: Report
+) -> list[Any]:
+    """The ids of the layer's users (users or ids), who must be active team members."""
+    user_ids = [u.pk if hasattr(u, "pk") else u for u in spec.get("users") or []]
+    if not user_ids:
+        report("users", "A layer needs at least one user.")
+    outsiders = [uid for uid in user_ids if uid not in member_ids]
+    if outsiders:
+        report("users", f"Not active members of team {team.name}: {usernames_listed(outsiders)}.")
+    return user_ids
+
+
+def _layer_handoff_time(raw: Any, report: Report) -> time:
+    """The handoff time ("HH:MM" or a time; 09:00 when missing or unreadable)."""
+    try:
+        return parse_hhmm(raw or time(9))
+    except ValueError as exc:
+        report("handoff_time", str(exc))
+        return time(9)
+
+
+def _layer_start(raw: Any, report: Report) -> date:
+    """The date of the first handoff (a date or "YYYY-MM-DD"; a placeholder when it is
+    not one, the problem reported)."""
+    start = raw
+    if isinstance(start, str):
+        try:
+            start = date.fromisoformat(start)
+        except ValueError:
+            report("start", "Expected a date YYYY-MM-DD.")
+    if not isinstance(start, date) or isinstance(start, datetime):
+        report("start", "Expected a date YYYY-MM-DD.")
+        start = date(2000, 1, 1)
+    return start
+
+
+def _layer_rotation_check(rotation_name: Any, hours: Any, report: Report) -> None:
+    """A known rotation; a custom one needs a shift length of a whole number of hours."""
+    if rotation_name not in rotation.ROTATIONS:
+        report("rotation", f"Choose one of {', '.join(rotation.ROTATIONS)}.")
+    elif rotation_name == rotation.ROTATION_CUSTOM and (
+        not isinstance(hours, int) or isinstance(hours, bool) or hours < 1
+    ):
+        report("shift_length_hours", "A custom rotation needs a shift length of at least 1 hour.")
 
 
 def schedule_layer_members_set(*, actor: Any, layer: ScheduleLayer, user_ids: list[int]) -> None:
@@ -132,7 +164,7 @@ def schedule_layer_members_set(*, actor: Any, layer: ScheduleLayer, user_ids: li
         attribute_history(member, actor).save()
 
 
-# Which column of EscalationTarget holds the id of each kind of target.
+# --- schedules --------------------------------------------------------------------------
 
 
 def _write_layers(actor: Any, schedule: Schedule, layers: list[dict[str, Any]]) -> None:

@@ -1,3 +1,5 @@
+"""Admin for teams (with their members inline), memberships and IdP group mappings."""
+
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 

@@ -1,5 +1,5 @@
-"""Teams and the people in them. Schedules, escalation policies and contact methods
-join this module as the on-call engine grows."""
+"""Teams, the people in them (a membership with a role: member or manager), and the
+identity-provider groups that grant memberships at each SSO login."""
 
 from django.conf import settings
 from django.core.validators import RegexValidator

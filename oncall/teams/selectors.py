@@ -1,5 +1,9 @@
-"""Reads for teams, scoped to what the user may see."""
+"""Reads for teams and their members, and the team scoping every on-call read goes
+through: a user sees the rows of their own teams (staff: every team; anonymous: none)."""
 
+from typing import Any
+
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
 from django.db.models import QuerySet
@@ -21,13 +25,37 @@ def team_ids_for_user(*, user: User) -> list[int] | None:
 
 def team_scoped(qs: QuerySet, *, user: User, team_field: str = "team") -> QuerySet:
     """``qs`` narrowed to the rows of the user's teams (``team_field`` leads from a row
-    to its team): everything for staff, nothing for anonymous callers. Every app's
-    selectors scope through here."""
+    to its team): everything for staff, nothing for anonymous callers. The other apps'
+    selectors (incidents, postmortems, runbooks) scope through here."""
     if not user.is_authenticated:
         return qs.none()
     if user.is_staff:
         return qs
     return qs.filter(**{f"{team_field}__memberships__user": user})
+
+
+def team_scoped_by_id(qs: QuerySet, *, user: User, team_id: Any = None) -> QuerySet:
+    """``qs`` (rows with a ``team_id``) narrowed to the user's teams, and to ``team_id``
+    when one is given (a ``team_id`` that is not a number matches nothing). Schedules and
+    escalation policies are listed through here."""
+    team_ids = team_ids_for_user(user=user)
+    if team_ids is not None:
+        qs = qs.filter(team_id__in=team_ids)
+    if team_id not in (None, ""):
+        try:
+            qs = qs.filter(team_id=int(team_id))
+        except (TypeError, ValueError):
+            return qs.none()
+    return qs
+
+
+def row_get_or_not_found(qs: QuerySet, *, pk: Any, what: str) -> Any:
+    """The row ``pk`` of ``qs`` (already scoped to what the user may see), or NotFound
+    "<what> not found." when it is not there or ``pk`` is not a number."""
+    try:
+        return qs.get(pk=int(pk))
+    except (qs.model.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise NotFound(f"{what} not found.") from None
 
 
 def team_list(*, user: User) -> QuerySet[Team]:
@@ -66,8 +94,12 @@ def team_membership_list(*, team: Team) -> QuerySet[TeamMembership]:
 
 
 def team_managers(*, team: Team) -> QuerySet:
-    from django.contrib.auth import get_user_model
-
     return get_user_model().objects.filter(
         team_memberships__team=team, team_memberships__role=TeamRole.MANAGER, is_active=True
     )
+
+
+def usernames_listed(user_ids: list[Any]) -> str:
+    """The users' names, comma-separated, for a message (ids that name no user stay ids)."""
+    names = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
+    return ", ".join(str(names.get(uid, uid)) for uid in user_ids)

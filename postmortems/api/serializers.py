@@ -6,6 +6,7 @@ from rest_framework import serializers
 from common.api import StrictInputMixin
 from incidents.api.serializers import TeamScopedPrimaryKeyField, UserIdField
 from oncall.teams.api.serializers import UserRefSerializer
+from postmortems import sections
 from postmortems.models import (
     ActionItem,
     ActionItemKind,
@@ -18,7 +19,6 @@ from postmortems.models import (
     Postmortem,
     TimelineEntry,
 )
-from postmortems.services.common import TEXT_FIELDS
 
 
 def _incidents_of(user):
@@ -181,14 +181,7 @@ class PostmortemOutputSerializer(PostmortemListOutputSerializer):
         fields = [
             *PostmortemListOutputSerializer.Meta.fields,
             "duration_seconds",
-            *TEXT_FIELDS,
-            "users_affected",
-            "failed_operations",
-            "estimated_revenue_loss",
-            "support_tickets",
-            "whys",
-            "contributing_factors",
-            "timeline_entries",
+            *sections.FIELDS,
             "action_items",
             "reviewers",
             "approved_by",
@@ -266,32 +259,32 @@ class TimelineEntryInputSerializer(RejectUnknownFieldsMixin, serializers.Seriali
     description = serializers.CharField(max_length=10_000)
 
 
-def _text_field():
-    return serializers.CharField(required=False, allow_blank=True, max_length=50_000)
+def _figure_input(figure: sections.Figure) -> serializers.Field:
+    if figure.kind == sections.FigureKind.MONEY:
+        return serializers.DecimalField(
+            required=False, allow_null=True, max_digits=14, decimal_places=2, min_value=0
+        )
+    return serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=2**31 - 1
+    )
+
+
+def _section_inputs() -> dict[str, serializers.Field]:
+    """The text sections and figures of postmortems.sections, as optional inputs."""
+    fields: dict[str, serializers.Field] = {}
+    for section in sections.SECTIONS:
+        if section.kind == sections.SectionKind.TEXT:
+            fields[section.name] = serializers.CharField(
+                required=False, allow_blank=True, max_length=50_000
+            )
+        fields.update({figure.name: _figure_input(figure) for figure in section.figures})
+    return fields
 
 
 class PostmortemUpdateInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    summary = _text_field()
-    impact = _text_field()
-    root_cause = _text_field()
-    what_went_well = _text_field()
-    what_went_wrong = _text_field()
-    lessons_technical = _text_field()
-    lessons_process = _text_field()
-    lessons_communication = _text_field()
-    supporting_data = _text_field()
-    users_affected = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=2**31 - 1
-    )
-    failed_operations = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=2**31 - 1
-    )
-    estimated_revenue_loss = serializers.DecimalField(
-        required=False, allow_null=True, max_digits=14, decimal_places=2, min_value=0
-    )
-    support_tickets = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=2**31 - 1
-    )
+    """The text sections and figures come from postmortems.sections (``get_fields``);
+    the rows sections are declared here, each with its row serializer."""
+
     owner = UserIdField(required=False, allow_null=True)
     reviewers = serializers.ListField(child=UserIdField(), required=False, max_length=50)
     whys = FiveWhyInputSerializer(many=True, required=False, max_length=50)
@@ -300,6 +293,9 @@ class PostmortemUpdateInputSerializer(RejectUnknownFieldsMixin, serializers.Seri
     )
     timeline_entries = TimelineEntryInputSerializer(many=True, required=False, max_length=1_000)
     amendment_reason = serializers.CharField(required=False, allow_blank=True, max_length=5_000)
+
+    def get_fields(self):
+        return {**_section_inputs(), **super().get_fields()}
 
     def validate(self, attrs):
         attrs = super().validate(attrs)

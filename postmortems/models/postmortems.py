@@ -1,4 +1,6 @@
-"""Postmortems: one per incident, written from a blameless template."""
+"""Postmortems: one per incident, written from a blameless template (the sections in
+``postmortems.sections``), with its five whys, contributing factors, timeline and
+amendments."""
 
 from datetime import timedelta
 
@@ -8,6 +10,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from incidents.models import Incident, TimelineEvent
+from postmortems.sections import section
 
 
 class PostmortemStatus(models.TextChoices):
@@ -52,24 +55,26 @@ class Postmortem(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     follow_up_review_date = models.DateField(null=True, blank=True)
 
-    # --- the template ---------------------------------------------------------------
-    summary = models.TextField(blank=True)
-    impact = models.TextField(blank=True, help_text="Impact in words.")
+    # --- the template (postmortems.sections: order, labels, help texts) --------------
+    summary = models.TextField(blank=True, help_text=section("summary").help_text)
+    impact = models.TextField(blank=True, help_text=section("impact").help_text)
     users_affected = models.PositiveIntegerField(null=True, blank=True)
     failed_operations = models.PositiveIntegerField(null=True, blank=True)
     estimated_revenue_loss = models.DecimalField(
         max_digits=14, decimal_places=2, null=True, blank=True
     )
     support_tickets = models.PositiveIntegerField(null=True, blank=True)
-    root_cause = models.TextField(blank=True, help_text="What happened.")
-    what_went_well = models.TextField(blank=True)
-    what_went_wrong = models.TextField(blank=True)
-    lessons_technical = models.TextField(blank=True)
-    lessons_process = models.TextField(blank=True)
-    lessons_communication = models.TextField(blank=True)
-    supporting_data = models.TextField(
-        blank=True, help_text="Links, queries, log excerpts, one reference per line."
+    root_cause = models.TextField(blank=True, help_text=section("root_cause").help_text)
+    what_went_well = models.TextField(blank=True, help_text=section("what_went_well").help_text)
+    what_went_wrong = models.TextField(blank=True, help_text=section("what_went_wrong").help_text)
+    lessons_technical = models.TextField(
+        blank=True, help_text=section("lessons_technical").help_text
     )
+    lessons_process = models.TextField(blank=True, help_text=section("lessons_process").help_text)
+    lessons_communication = models.TextField(
+        blank=True, help_text=section("lessons_communication").help_text
+    )
+    supporting_data = models.TextField(blank=True, help_text=section("supporting_data").help_text)
     # The blameless warnings the publisher confirmed (empty when the text was clean);
     # kept on the row so the history of the publish records them.
     confirmed_blameless_warnings = models.JSONField(default=list, blank=True)

@@ -1,9 +1,12 @@
-"""Every write to postmortems and action items goes through this module.
+"""Action items: the follow-up work of a postmortem, or directly of an incident.
 
-Each public function runs in ``transaction.atomic``, locks the row it changes with
-``select_for_update``, saves with ``update_fields`` (so django-simple-history records
-who changed what) and checks that the actor belongs to the incident's team (``actor``
-None is the system: a signal receiver or a beat task).
+Rules: an item always names its incident (copied from its postmortem), so it is scoped
+by the incident's team; whoever creates or changes one must be a member of that team, and
+so must its owner. Title, owner, priority (P0–P3), due date and kind are required. Status
+goes open → in progress → done, or won't do with a reason; a closed item can be
+reopened, and ``completed_at`` follows (set when done, cleared when reopened). The row is
+locked for each change and saved with ``update_fields``, so its history records who
+changed what. Overdue reminders are in ``postmortems.services.sla``.
 """
 
 import datetime
@@ -22,16 +25,35 @@ from postmortems.models import (
     ActionItem,
     ActionItemKind,
     ActionItemPriority,
+    ActionItemStatus,
     Postmortem,
 )
-from postmortems.services.common import (
-    ACTION_ITEM_EDITABLE_FIELDS,
-    ACTION_ITEM_TRANSITIONS,
-    AS,
-    _users_not_in_team,
-)
+from postmortems.services.common import stored_actor, users_outside_team
 
-# --- action items -------------------------------------------------------------------
+ACTION_ITEM_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    ActionItemStatus.OPEN: (
+        ActionItemStatus.IN_PROGRESS,
+        ActionItemStatus.DONE,
+        ActionItemStatus.WONT_DO,
+    ),
+    ActionItemStatus.IN_PROGRESS: (
+        ActionItemStatus.OPEN,
+        ActionItemStatus.DONE,
+        ActionItemStatus.WONT_DO,
+    ),
+    # Reopening a closed item is allowed: the work turned out not to be finished.
+    ActionItemStatus.DONE: (ActionItemStatus.OPEN, ActionItemStatus.IN_PROGRESS),
+    ActionItemStatus.WONT_DO: (ActionItemStatus.OPEN,),
+}
+ACTION_ITEM_EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "owner",
+    "priority",
+    "due_date",
+    "kind",
+    "tracker_url",
+)
 
 
 def _validate_action_item_fields(team: Team, fields: dict[str, Any]) -> None:
@@ -41,7 +63,7 @@ def _validate_action_item_fields(team: Team, fields: dict[str, Any]) -> None:
     if "owner" in fields:
         if fields["owner"] is None:
             errors["owner"] = ["This field is required."]
-        elif _users_not_in_team(team, [fields["owner"]]):
+        elif users_outside_team(team=team, users=[fields["owner"]]):
             errors["owner"] = [f"{fields['owner'].get_username()} is not a member of the team."]
     if "priority" in fields and fields["priority"] not in ActionItemPriority.values:
         errors["priority"] = [f"Choose one of {', '.join(ActionItemPriority.values)}."]
@@ -96,7 +118,7 @@ def action_item_create(
         due_date=due_date,
         kind=kind,
         tracker_url=tracker_url,
-        created_by=actor if actor is not None and actor.is_authenticated else None,
+        created_by=stored_actor(actor),
         created_at=now,
     )
     attribute_history(item, actor).save()
@@ -143,10 +165,10 @@ def action_item_set_status(
 ) -> ActionItem:
     """open → in_progress → done, or wont_do with a reason; a closed item can be
     reopened. ``completed_at`` is set when done and cleared when reopened."""
-    if status not in AS.values:
+    if status not in ActionItemStatus.values:
         raise InvalidInput(
             f"Unknown status {status!r}.",
-            errors={"status": [f"Choose one of {', '.join(AS.values)}."]},
+            errors={"status": [f"Choose one of {', '.join(ActionItemStatus.values)}."]},
         )
     locked = _lock_item(item)
     team_require_member(actor=actor, team=locked.incident.team)
@@ -162,14 +184,14 @@ def action_item_set_status(
             extra={"status": locked.status, "allowed": list(allowed)},
         )
     reason = (reason or "").strip()
-    if status == AS.WONT_DO and not reason:
+    if status == ActionItemStatus.WONT_DO and not reason:
         raise InvalidInput(
             "Say why the action item will not be done.",
             errors={"reason": ["Required for wont_do."]},
         )
     locked.status = status
-    locked.completed_at = timezone.now() if status == AS.DONE else None
-    locked.wont_do_reason = reason if status == AS.WONT_DO else ""
+    locked.completed_at = timezone.now() if status == ActionItemStatus.DONE else None
+    locked.wont_do_reason = reason if status == ActionItemStatus.WONT_DO else ""
     if reason:
         locked._change_reason = reason  # type: ignore[attr-defined]
     attribute_history(locked, actor).save(

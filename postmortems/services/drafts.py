@@ -1,11 +1,16 @@
-"""Every write to postmortems and action items goes through this module.
+"""The postmortem draft: created when an incident that requires one is resolved (or on
+request), kept in step when the incident is resolved again.
 
-Each public function runs in ``transaction.atomic``, locks the row it changes with
-``select_for_update``, saves with ``update_fields`` (so django-simple-history records
-who changed what) and checks that the actor belongs to the incident's team (``actor``
-None is the system: a signal receiver or a beat task).
+Rules: one postmortem per incident; the draft is owned by the incident's commander (else
+whoever asked for it); it is due ``POSTMORTEM_SLA_HOURS`` (48) after the incident's
+resolution; its timeline is prefilled from the incident's timeline, each event copied
+once. Runs inside the transaction that resolves the incident, so a resolved incident
+that requires a postmortem never lacks one.
 """
 
+import datetime
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
@@ -14,13 +19,12 @@ from common.errors import Conflict
 from common.history import attribute_history
 from incidents.models import Incident, TimelineEvent
 from oncall.teams.services import team_require_member
-from postmortems.models import (
-    Postmortem,
-    TimelineEntry,
-)
-from postmortems.services.common import PS, _sla
+from postmortems.models import Postmortem, PostmortemStatus, TimelineEntry
+from postmortems.services.common import stored_actor
 
-# --- creating the draft -------------------------------------------------------------
+
+def _sla() -> datetime.timedelta:
+    return datetime.timedelta(hours=settings.POSTMORTEM_SLA_HOURS)
 
 
 def _timeline_entry_text(event: TimelineEvent) -> str:
@@ -74,11 +78,11 @@ def postmortem_create_for_incident(
         )
     now = timezone.now()
     owner = locked.commander
-    if owner is None and actor is not None and actor.is_authenticated:
-        owner = actor
+    if owner is None:
+        owner = stored_actor(actor)
     postmortem = Postmortem(
         incident=locked,
-        status=PS.DRAFT,
+        status=PostmortemStatus.DRAFT,
         required=locked.severity.postmortem_required,
         owner=owner,
         due_at=locked.resolved_at + _sla() if locked.resolved_at else None,

@@ -1,9 +1,11 @@
-"""Every write to postmortems and action items goes through this module.
+"""Review and publish: draft → in review → published, or back to draft.
 
-Each public function runs in ``transaction.atomic``, locks the row it changes with
-``select_for_update``, saves with ``update_fields`` (so django-simple-history records
-who changed what) and checks that the actor belongs to the incident's team (``actor``
-None is the system: a signal receiver or a beat task).
+Rules: only members of the incident's team move a postmortem; a published postmortem
+stays published. Publishing needs a summary, a root cause, at least one answered why and
+every action item with an owner, a priority and a due date; if the blameless check warns,
+the publisher must confirm, and the confirmed warnings are kept on the postmortem and
+named in its history. The publisher becomes ``approved_by``; the follow-up review is due
+``POSTMORTEM_FOLLOW_UP_REVIEW_DAYS`` later.
 """
 
 import datetime
@@ -17,13 +19,14 @@ from common.errors import Conflict, InvalidInput
 from common.history import attribute_history
 from oncall.teams.services import team_require_member
 from postmortems import selectors
-from postmortems.models import (
-    Postmortem,
-)
-from postmortems.services.common import POSTMORTEM_TRANSITIONS, PS
-from postmortems.services.editing import _lock_postmortem
+from postmortems.models import Postmortem, PostmortemStatus
+from postmortems.services.common import postmortem_lock, stored_actor
 
-# --- review and publish -------------------------------------------------------------
+POSTMORTEM_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    PostmortemStatus.DRAFT: (PostmortemStatus.IN_REVIEW,),
+    PostmortemStatus.IN_REVIEW: (PostmortemStatus.DRAFT, PostmortemStatus.PUBLISHED),
+    PostmortemStatus.PUBLISHED: (),
+}
 
 
 def _transition(locked: Postmortem, to_status: str) -> None:
@@ -40,10 +43,10 @@ def postmortem_submit(
     *, postmortem: Postmortem | int, actor: AbstractBaseUser | None
 ) -> Postmortem:
     """Draft → in review."""
-    locked = _lock_postmortem(postmortem)
+    locked = postmortem_lock(postmortem=postmortem)
     team_require_member(actor=actor, team=locked.incident.team)
-    _transition(locked, PS.IN_REVIEW)
-    locked.status = PS.IN_REVIEW
+    _transition(locked, PostmortemStatus.IN_REVIEW)
+    locked.status = PostmortemStatus.IN_REVIEW
     locked.submitted_at = timezone.now()
     attribute_history(locked, actor).save(update_fields=["status", "submitted_at", "updated_at"])
     return locked
@@ -54,10 +57,10 @@ def postmortem_request_changes(
     *, postmortem: Postmortem | int, actor: AbstractBaseUser | None, reason: str = ""
 ) -> Postmortem:
     """In review → draft (a reviewer sends it back)."""
-    locked = _lock_postmortem(postmortem)
+    locked = postmortem_lock(postmortem=postmortem)
     team_require_member(actor=actor, team=locked.incident.team)
-    _transition(locked, PS.DRAFT)
-    locked.status = PS.DRAFT
+    _transition(locked, PostmortemStatus.DRAFT)
+    locked.status = PostmortemStatus.DRAFT
     if reason.strip():
         locked._change_reason = f"Changes requested: {reason.strip()}"  # type: ignore[attr-defined]
     attribute_history(locked, actor).save(update_fields=["status", "updated_at"])
@@ -104,9 +107,9 @@ def postmortem_publish(
     """In review → published. Needs summary, root cause, an answered why and complete
     action items; if the blameless check warns, the publisher must confirm, and the
     confirmed warnings are stored on the postmortem and named in its history."""
-    locked = _lock_postmortem(postmortem)
+    locked = postmortem_lock(postmortem=postmortem)
     team_require_member(actor=actor, team=locked.incident.team)
-    _transition(locked, PS.PUBLISHED)
+    _transition(locked, PostmortemStatus.PUBLISHED)
     problems = postmortem_publish_problems(postmortem=locked)
     if problems:
         raise InvalidInput("The postmortem is not ready to publish.", errors=problems)
@@ -119,9 +122,9 @@ def postmortem_publish(
             extra={"warnings": [w.as_dict() for w in warnings]},
         )
     now = timezone.now()
-    locked.status = PS.PUBLISHED
+    locked.status = PostmortemStatus.PUBLISHED
     locked.published_at = now
-    locked.approved_by = actor if actor is not None and actor.is_authenticated else None
+    locked.approved_by = stored_actor(actor)
     locked.follow_up_review_date = timezone.localdate(now) + datetime.timedelta(
         days=settings.POSTMORTEM_FOLLOW_UP_REVIEW_DAYS
     )

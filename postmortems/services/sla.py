@@ -1,12 +1,21 @@
-"""Every write to postmortems and action items goes through this module.
+"""The postmortem SLA and overdue action items, run by beat, and the e-mails they send.
 
-Each public function runs in ``transaction.atomic``, locks the row it changes with
-``select_for_update``, saves with ``update_fields`` (so django-simple-history records
-who changed what) and checks that the actor belongs to the incident's team (``actor``
-None is the system: a signal receiver or a beat task).
+- A postmortem is due ``POSTMORTEM_SLA_HOURS`` (48) after its incident's resolution. Not
+  published by then: it is marked breached and its owner and the team's managers are
+  e-mailed; still unpublished ``POSTMORTEM_ESCALATION_HOURS`` later, it is marked
+  escalated and the managers are e-mailed again.
+- An open action item past its due date is marked overdue; its owner is e-mailed once a
+  day and each team's managers get one daily digest.
+
+Both are safe to run twice or concurrently: due rows are taken with ``FOR UPDATE SKIP
+LOCKED``, each mark is set once, and every e-mail is first recorded as a
+``NotificationRecord`` under a unique key, so a rerun records nothing new. Delivery is
+at-least-once: each record is sent under its row lock and marked sent; only a crash
+between the SMTP server's acceptance and that commit can send it twice.
 """
 
 import datetime
+import logging
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -23,10 +32,15 @@ from postmortems.models import (
     NotificationKind,
     NotificationRecord,
     Postmortem,
+    PostmortemStatus,
 )
-from postmortems.services.common import UNPUBLISHED, _escalation_delay, logger
 
-# --- notifications ------------------------------------------------------------------
+logger = logging.getLogger(__name__)
+UNPUBLISHED = (PostmortemStatus.DRAFT, PostmortemStatus.IN_REVIEW)
+
+
+def _escalation_delay() -> datetime.timedelta:
+    return datetime.timedelta(hours=settings.POSTMORTEM_ESCALATION_HOURS)
 
 
 def _notify(

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from common.errors import DomainError, InvalidInput, NotFound
 from oncall.teams.models import Team
 from oncall.teams.selectors import team_get, team_list, team_membership_list
-from postmortems import selectors, services
+from postmortems import sections, selectors, services
 from postmortems.models import (
     ActionItemKind,
     ActionItemPriority,
@@ -31,23 +31,6 @@ from postmortems.models import (
 
 PAGE_SIZE = 50
 TIMELINE_FORMAT = "%Y-%m-%dT%H:%M:%S"
-SECTION_LABELS = (
-    ("summary", "Summary"),
-    ("impact", "Impact"),
-    ("root_cause", "Root cause"),
-    ("what_went_well", "What went well"),
-    ("what_went_wrong", "What went wrong"),
-    ("lessons_technical", "Lessons: technical"),
-    ("lessons_process", "Lessons: process"),
-    ("lessons_communication", "Lessons: communication"),
-    ("supporting_data", "Supporting data"),
-)
-NUMBER_LABELS = (
-    ("users_affected", "Users affected"),
-    ("failed_operations", "Failed operations"),
-    ("estimated_revenue_loss", "Estimated revenue loss"),
-    ("support_tickets", "Support tickets"),
-)
 
 
 def _not_found(error: NotFound) -> Http404:
@@ -189,6 +172,29 @@ def _postmortem_or_404(request: HttpRequest, postmortem_id: Any) -> Postmortem:
         raise _not_found(error) from None
 
 
+def _sections(postmortem: Postmortem, by_field: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """The sections in the order of postmortems.sections, for the editor and the print
+    view: a text section with its value, figures and blameless warnings; a rows section
+    is shown from the context's ``timeline``, ``whys`` and ``fishbone``."""
+    return [
+        {
+            "name": section.name,
+            "kind": section.kind.value,
+            "label": section.full_label,
+            "help_text": section.help_text,
+            "value": getattr(postmortem, section.name)
+            if section.kind == sections.SectionKind.TEXT
+            else None,
+            "warnings": by_field.get(section.name, []),
+            "figures": [
+                {"name": f.name, "label": f.label, "value": getattr(postmortem, f.name)}
+                for f in section.figures
+            ],
+        }
+        for section in sections.SECTIONS
+    ]
+
+
 def _postmortem_context(request: HttpRequest, postmortem_id: Any) -> dict[str, Any]:
     postmortem = _postmortem_or_404(request, postmortem_id)
     warnings = selectors.postmortem_blameless_warnings(postmortem=postmortem)
@@ -216,24 +222,11 @@ def _postmortem_context(request: HttpRequest, postmortem_id: Any) -> dict[str, A
         fishbone[factor.category]["factors"].append(
             {"factor": factor, "warnings": factor_warnings[factor.pk]}
         )
-    sections = [
-        {
-            "name": name,
-            "label": label,
-            "value": getattr(postmortem, name),
-            "warnings": by_field.get(name, []),
-        }
-        for name, label in SECTION_LABELS
-    ]
     return {
         "postmortem": postmortem,
         "incident": postmortem.incident,
         "warnings": warnings,
-        "sections": sections,
-        "numbers": [
-            {"name": name, "label": label, "value": getattr(postmortem, name)}
-            for name, label in NUMBER_LABELS
-        ],
+        "sections": _sections(postmortem, by_field),
         "whys": whys,
         "fishbone": list(fishbone.values()),
         "factor_categories": FactorCategory.choices,
@@ -265,12 +258,12 @@ def postmortem_print(request: HttpRequest, postmortem_id: int) -> HttpResponse:
     return render(request, "postmortems/print.html", _postmortem_context(request, postmortem_id))
 
 
-def _parse_number(name: str, raw: str) -> int | Decimal | None:
+def _parse_figure(figure: sections.Figure, raw: str) -> int | Decimal | None:
     raw = raw.strip()
     if not raw:
         return None
     try:
-        if name == "estimated_revenue_loss":
+        if figure.kind == sections.FigureKind.MONEY:
             value: int | Decimal = Decimal(raw)
             if not value.is_finite() or value < 0 or value >= Decimal("1e12"):
                 raise InvalidOperation
@@ -281,7 +274,7 @@ def _parse_number(name: str, raw: str) -> int | Decimal | None:
         return value
     except (ValueError, InvalidOperation):
         raise InvalidInput(
-            "Invalid number.", errors={name: ["Enter a whole number of zero or more."]}
+            "Invalid number.", errors={figure.name: ["Enter a whole number of zero or more."]}
         ) from None
 
 
@@ -311,52 +304,65 @@ def _rows(
 
 
 def _edit_fields(request: HttpRequest, postmortem: Postmortem) -> dict[str, Any]:
+    """What the editor posted, as postmortem_update takes it. A section, figure or list
+    that is not in the form is left as it is."""
     post = request.POST
-    fields: dict[str, Any] = {}
-    for name, _label in SECTION_LABELS:
-        if name in post:
-            fields[name] = post[name]
-    for name, _label in NUMBER_LABELS:
-        if name in post:
-            fields[name] = _parse_number(name, post[name])
+    fields: dict[str, Any] = {name: post[name] for name in sections.TEXT_FIELDS if name in post}
+    for figure in sections.FIGURES:
+        if figure.name in post:
+            fields[figure.name] = _parse_figure(figure, post[figure.name])
     if post.get("owner"):
-        members = {
-            str(m.user_id): m.user for m in team_membership_list(team=postmortem.incident.team)
-        }
-        if post["owner"] not in members:
-            raise InvalidInput("Invalid owner.", errors={"owner": ["Choose a team member."]})
-        fields["owner"] = members[post["owner"]]
+        fields["owner"] = _posted_owner(post["owner"], postmortem)
     if "why-question" in post:
-        fields["whys"] = [
-            {"id": _row_id(row["id"]), "question": row["question"], "answer": row["answer"]}
-            for row in _rows(request, "why", ("question", "answer"))
-        ]
+        fields["whys"] = _posted_whys(request)
     if "factor-description" in post:
-        factors = []
-        for row in _rows(request, "factor", ("description",), ("category",)):
-            if row["category"] not in FactorCategory.values:
-                raise InvalidInput(
-                    "Invalid category.", errors={"contributing_factors": ["Choose a category."]}
-                )
-            factors.append(
-                {
-                    "id": _row_id(row["id"]),
-                    "category": row["category"],
-                    "description": row["description"],
-                }
-            )
-        fields["contributing_factors"] = factors
+        fields["contributing_factors"] = _posted_factors(request)
     if "entry-description" in post:
-        existing = {e.pk: e for e in postmortem.timeline_entries.all()}
-        entries = []
-        for row in _rows(request, "entry", ("occurred_at", "description")):
-            row_id = _row_id(row["id"])
-            occurred_at = _parse_instant(row["occurred_at"], existing.get(row_id))
-            entries.append(
-                {"id": row_id, "occurred_at": occurred_at, "description": row["description"]}
-            )
-        fields["timeline_entries"] = entries
+        fields["timeline_entries"] = _posted_timeline(request, postmortem)
     return fields
+
+
+def _posted_owner(raw: str, postmortem: Postmortem) -> Any:
+    members = {str(m.user_id): m.user for m in team_membership_list(team=postmortem.incident.team)}
+    if raw not in members:
+        raise InvalidInput("Invalid owner.", errors={"owner": ["Choose a team member."]})
+    return members[raw]
+
+
+def _posted_whys(request: HttpRequest) -> list[dict[str, Any]]:
+    return [
+        {"id": _row_id(row["id"]), "question": row["question"], "answer": row["answer"]}
+        for row in _rows(request, "why", ("question", "answer"))
+    ]
+
+
+def _posted_factors(request: HttpRequest) -> list[dict[str, Any]]:
+    factors = []
+    for row in _rows(request, "factor", ("description",), ("category",)):
+        if row["category"] not in FactorCategory.values:
+            raise InvalidInput(
+                "Invalid category.", errors={"contributing_factors": ["Choose a category."]}
+            )
+        factors.append(
+            {
+                "id": _row_id(row["id"]),
+                "category": row["category"],
+                "description": row["description"],
+            }
+        )
+    return factors
+
+
+def _posted_timeline(request: HttpRequest, postmortem: Postmortem) -> list[dict[str, Any]]:
+    existing = {e.pk: e for e in postmortem.timeline_entries.all()}
+    entries = []
+    for row in _rows(request, "entry", ("occurred_at", "description")):
+        row_id = _row_id(row["id"])
+        occurred_at = _parse_instant(row["occurred_at"], existing.get(row_id))
+        entries.append(
+            {"id": row_id, "occurred_at": occurred_at, "description": row["description"]}
+        )
+    return entries
 
 
 def _parse_instant(raw: str, entry: Any) -> datetime.datetime:

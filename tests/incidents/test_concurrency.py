@@ -1,44 +1,15 @@
 """Row locks under real concurrency (PostgreSQL): threads with their own connections
 race on one incident."""
 
-import threading
-from collections.abc import Callable
-
 import pytest
-from django.db import connection
 
 from common.errors import Conflict
 from incidents import services
 from incidents.models import Incident, Severity, TimelineEvent
+from tests.harness.concurrency import race
 from tests.incidents.factories import IncidentFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def race(workers: int, target: Callable[[], object]) -> list[object]:
-    """Start ``workers`` threads that call ``target`` at the same moment; collect what
-    each returned or raised."""
-    barrier = threading.Barrier(workers)
-    results: list[object] = []
-    lock = threading.Lock()
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            outcome: object = target()
-        except Exception as exc:
-            outcome = exc
-        finally:
-            connection.close()
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=run) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def test_two_concurrent_acknowledges_record_exactly_one(team, member):

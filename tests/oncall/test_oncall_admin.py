@@ -4,7 +4,6 @@ while unacknowledged and stops on acknowledge."""
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import time_machine
 from django.core import mail
 
@@ -17,11 +16,6 @@ from tests.incidents.factories import IncidentFactory
 from tests.oncall.factories import member_of
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # Monday noon
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def management(prefix, total, initial=0):
@@ -176,7 +170,7 @@ def test_admin_rejects_invalid_schedule_and_policy(client, staff, team, outsider
     assert response.status_code == 200
     text = response.content.decode()
     assert "Unknown time zone" in text
-    # The API's own checks (services_oncall.layers_clean), on the inline form.
+    # The API's own checks (oncall.schedules.services.layers_clean), on the inline form.
     assert f"Not active members of team {team.name}: olivia" in text
     assert "A custom rotation needs a shift length" in text
     assert "ISO weekdays" in text

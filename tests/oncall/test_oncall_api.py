@@ -8,24 +8,9 @@ from icalendar import Calendar
 
 from oncall.policies.models import EscalationPolicy
 from oncall.schedules.models import Schedule
-from tests.oncall.factories import make_policy, make_schedule, member_of
+from tests.oncall.factories import make_policy, make_schedule
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # Monday
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def alice(team):
-    return member_of(team, "alice")
-
-
-@pytest.fixture
-def bob(team):
-    return member_of(team, "bob")
 
 
 def layer(users, **extra):

@@ -16,15 +16,9 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def postmortem(team, member, manager):
-    with time_machine.travel(T0, tick=False):
-        return postmortem_for(team=team, actor=member, severity="SEV1", commander=member)
-
-
 def test_a_new_user_resolves_writes_publishes_and_the_beat_emails_once(api, team, member, manager):
-    """The issue's "done when": a SEV1 is resolved, the draft waits with its timeline, the
-    team writes it, adds action items and publishes; the beat e-mails the owner of a late
+    """The whole story: a SEV1 is resolved, the draft waits with its timeline, the team
+    writes it, adds action items and publishes; the beat e-mails the owner of a late
     postmortem and of an overdue action item exactly once."""
     client = api.as_user(member)
     with time_machine.travel(T0, tick=False):

@@ -1,6 +1,7 @@
 """The beat tasks: the postmortem SLA and overdue action items, with frozen time.
 E-mails go to Django's locmem outbox (pytest-django's default); one test sends through a
-real SMTP server on 127.0.0.1 (tests/postmortems/test_smtp.py)."""
+real SMTP server on 127.0.0.1 (tests/postmortems/test_smtp_and_concurrency.py), one
+through a server that hangs up."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -11,6 +12,7 @@ from django.core import mail
 from incidents import services as incident_services
 from postmortems import services, tasks
 from postmortems.models import NotificationRecord
+from tests.harness.receivers import HangingUpSmtpServer, email_through_smtp
 from tests.incidents.factories import IncidentFactory
 from tests.oncall.factories import TeamMembershipFactory, UserFactory
 from tests.postmortems.factories import ActionItemFactory, ready_to_publish
@@ -114,8 +116,9 @@ def test_breach_and_escalation_in_one_run_when_beat_was_down(postmortem):
 def test_a_failed_delivery_is_retried_by_the_next_run_and_sent_once(
     postmortem, settings, member, manager
 ):
-    settings.EMAIL_BACKEND = "tests.postmortems.failing_email.FailingBackend"
-    assert run_sla(T0 + timedelta(hours=49))["sent"] == 0
+    with HangingUpSmtpServer() as outage:
+        email_through_smtp(settings, outage.port)
+        assert run_sla(T0 + timedelta(hours=49))["sent"] == 0
     assert NotificationRecord.objects.filter(sent_at=None, attempts=1).count() == 2
     assert "SMTPServerDisconnected" in NotificationRecord.objects.first().last_error
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

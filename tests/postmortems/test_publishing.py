@@ -8,16 +8,10 @@ import time_machine
 from common.errors import AccessDenied, Conflict, InvalidInput
 from postmortems import markdown, selectors, services
 from postmortems.models import Amendment, PostmortemStatus
-from tests.postmortems.factories import ActionItemFactory, postmortem_for, ready_to_publish
+from tests.postmortems.factories import ActionItemFactory, ready_to_publish
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def postmortem(team, member, manager):
-    with time_machine.travel(T0, tick=False):
-        return postmortem_for(team=team, actor=member, severity="SEV1", commander=member)
 
 
 def test_publishing_requires_summary_root_cause_and_a_why(postmortem, member):
@@ -194,7 +188,7 @@ def test_markdown_export_contains_every_section(postmortem, member, manager):
     for heading in (
         "# Postmortem: PAY-1 Something is broken",
         "## Summary",
-        "## Duration, severity and impact",
+        "## Impact",
         "## Timeline",
         "## Root cause",
         "## Five whys",

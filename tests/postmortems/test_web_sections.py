@@ -19,12 +19,6 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 LATER = T0 + timedelta(hours=72)  # the SLA (48 h) of T0's postmortems has passed
 
 
-@pytest.fixture
-def signed_in(client, member):
-    client.force_login(member)
-    return client
-
-
 def _home(client):
     with time_machine.travel(LATER, tick=False):
         response = client.get("/")

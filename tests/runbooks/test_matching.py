@@ -1,9 +1,10 @@
 """Runbooks attach to incidents by service, alert name, labels and title keywords."""
 
+from functools import partial
+
 import pytest
 
 from incidents import services as incident_services
-from incidents.models import Severity
 from runbooks import matching
 from runbooks.models import RunbookAttachment
 from runbooks.services import runbook_attach_matching
@@ -13,14 +14,9 @@ from tests.runbooks.factories import RunbookFactory
 pytestmark = pytest.mark.django_db
 
 
-def declare(team, member, title="Something broke", services=()):
-    return incident_services.incident_create(
-        actor=member,
-        team=team,
-        title=title,
-        severity=Severity.objects.get(name="SEV2"),
-        services=services,
-    )
+@pytest.fixture
+def declare(declare):
+    return partial(declare, title="Something broke", severity="SEV2", commit=False)
 
 
 @pytest.fixture
@@ -57,7 +53,7 @@ def titles(incident):
     return [a.runbook.title for a in incident.runbooks.select_related("runbook")]
 
 
-def test_declaring_attaches_by_service_and_records_a_timeline_event(team, member, library):
+def test_declaring_attaches_by_service_and_records_a_timeline_event(team, member, library, declare):
     incident = declare(team, member, title="Card payments failing", services=[library["checkout"]])
     [attachment] = incident.runbooks.all()
     assert attachment.runbook == library["latency"]
@@ -67,12 +63,12 @@ def test_declaring_attaches_by_service_and_records_a_timeline_event(team, member
     assert event.data["matched_by"] == ["service:checkout"]
 
 
-def test_title_keywords_match_only_within_the_team(team, member, library):
+def test_title_keywords_match_only_within_the_team(team, member, library, declare):
     incident = declare(team, member, title="Checkout latency p99 above 4 s")
     assert titles(incident) == ["High latency"]
 
 
-def test_alert_name_attaches_and_ranks_first(team, member, library):
+def test_alert_name_attaches_and_ranks_first(team, member, library, declare):
     incident = declare(team, member, title="Checkout slow", services=[library["checkout"]])
     created = runbook_attach_matching(incident=incident, alert_name="HighErrorRate")
     assert [a.runbook.title for a in created] == ["High error rate"]
@@ -82,7 +78,7 @@ def test_alert_name_attaches_and_ranks_first(team, member, library):
     assert RunbookAttachment.objects.filter(incident=incident).count() == 2
 
 
-def test_labels_match_when_all_runbook_pairs_are_present(team, member, library):
+def test_labels_match_when_all_runbook_pairs_are_present(team, member, library, declare):
     incident = declare(team, member, title="Replication lag")
     assert runbook_attach_matching(incident=incident, labels={"component": "postgres"}) == []
     [attached] = runbook_attach_matching(
@@ -94,7 +90,7 @@ def test_labels_match_when_all_runbook_pairs_are_present(team, member, library):
     assert attached.matched_by == ["labels:component=postgres,env=prod"]
 
 
-def test_a_better_later_match_raises_the_score(team, member, library):
+def test_a_better_later_match_raises_the_score(team, member, library, declare):
     incident = declare(team, member, services=[library["checkout"]])
     before = incident.runbooks.get().score
     runbook_attach_matching(incident=incident, alert_name="HighLatency")
@@ -103,14 +99,14 @@ def test_a_better_later_match_raises_the_score(team, member, library):
     assert after.matched_by == ["alert:HighLatency", "service:checkout"]
 
 
-def test_changing_the_services_attaches_more(team, member, library):
+def test_changing_the_services_attaches_more(team, member, library, declare):
     incident = declare(team, member)
     assert titles(incident) == []
     incident_services.incident_update(incident=incident, actor=member, services=[library["db"]])
     assert titles(incident) == ["Database outage"]
 
 
-def test_incident_runbooks_endpoint_lists_best_first(api, team, member, outsider, library):
+def test_incident_runbooks_endpoint_lists_best_first(api, team, member, outsider, library, declare):
     incident = declare(team, member, title="Slow checkout", services=[library["checkout"]])
     runbook_attach_matching(incident=incident, alert_name="HighErrorRate")
     response = api.as_user(member).get(f"/api/v1/incidents/{incident.pk}/runbooks/")
@@ -134,7 +130,7 @@ def test_rank_is_pure_and_ordered():
     ]
 
 
-def test_at_most_ten_runbooks_attach_best_first(team, member):
+def test_at_most_ten_runbooks_attach_best_first(team, member, declare):
     service = ServiceFactory(team=team, name="API", slug="api")
     for n in range(12):
         RunbookFactory(team=team, title=f"Generic {n:02}", services=[service])

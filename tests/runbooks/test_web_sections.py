@@ -1,16 +1,8 @@
 """The "Runbooks" section of the incident page: attached runbooks best match first, each
 linked to its API document; its queries do not grow with attachments."""
 
-import pytest
-
 from tests.incidents.factories import IncidentFactory, ServiceFactory
 from tests.runbooks.factories import RunbookFactory
-
-
-@pytest.fixture
-def signed_in(client, member):
-    client.force_login(member)
-    return client
 
 
 def _section(client, incident):

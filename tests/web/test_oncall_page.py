@@ -5,7 +5,6 @@ team isolation and a bounded query count."""
 import datetime
 
 import pytest
-import time_machine
 
 from oncall.schedules.models import ScheduleOverride
 from tests.oncall.factories import make_policy, make_schedule
@@ -14,16 +13,12 @@ NOW = datetime.datetime(2026, 3, 12, 10, 0, tzinfo=datetime.UTC)  # a Thursday
 UTC = datetime.UTC
 
 
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("clock")  # every test runs at NOW, frozen
 
 
 @pytest.fixture
-def signed_in(client, member):
-    client.force_login(member)
-    return client
+def clock_start():
+    return NOW
 
 
 def _business_hours_schedule(team, users, name="Primary"):
@@ -166,9 +161,11 @@ def test_load_report_lists_members(signed_in, team, member, manager):
         recorded_at=NOW,
     )
     response = signed_in.get("/oncall/", {"tz": "UTC"})
-    rows = {r["user"]["username"]: r for r in response.context["load"]["rows"]}
+    panels = {p["name"]: p["context"] for p in response.context["panels"]}
+    rows = {r["user"]["username"]: r for r in panels["load-report"]["rows"]}
     assert rows["marco"]["hours_on_call"] == 8.0
     assert rows["priya"]["hours_on_call"] == 0
+    assert '<table id="load-report">' in response.content.decode()
 
 
 def test_another_teams_schedules_are_not_found(client, member, other_team, outsider):

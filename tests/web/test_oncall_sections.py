@@ -2,40 +2,12 @@
 "Pages sent" on the incident page; with query counts that do not grow with rows."""
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
-
-import pytest
-import time_machine
+from datetime import date, time, timedelta
 
 from incidents import services
 from incidents.models import Incident
-from incidents.paging import tasks
 from tests.incidents.factories import IncidentFactory
 from tests.oncall.factories import make_policy, make_schedule, member_of
-
-T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(T0, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def signed_in(client, member):
-    client.force_login(member)
-    return client
-
-
-@pytest.fixture
-def people(team):
-    return {name: member_of(team, name) for name in ("alice", "bob", "carol")}
 
 
 def daily(team, users, name="Primary"):
@@ -90,7 +62,7 @@ def test_a_team_without_schedules_says_so(clock, signed_in, team):
 
 
 def test_my_pending_pages_lists_triggered_incidents_i_was_paged_for(
-    clock, signed_in, committing, team, member, people
+    clock, signed_in, committing, team, member, people, sweep
 ):
     make_policy(team, [(5, [member]), (5, [people["alice"]])])
     with committing():
@@ -103,8 +75,7 @@ def test_my_pending_pages_lists_triggered_incidents_i_was_paged_for(
         services.incident_acknowledge(incident=done, actor=member)
     # Five minutes later the second rule pages alice, not me: my list is unchanged.
     clock.shift(timedelta(minutes=5))
-    with committing():
-        tasks.run_due_escalations.delay().get()
+    sweep()
     body = signed_in.get("/").content.decode()
     rows = cells(section(body, "my-pending-pages"))
     assert [r[0] for r in rows] == [
@@ -126,13 +97,14 @@ def test_nobody_paged_me(clock, signed_in, team):
     assert "No page is waiting for you." in html
 
 
-def test_incident_page_lists_the_pages_sent(clock, signed_in, committing, team, member, people):
+def test_incident_page_lists_the_pages_sent(
+    clock, signed_in, committing, team, member, people, sweep
+):
     make_policy(team, [(5, [people["alice"]]), (10, [people["bob"]])])
     with committing():
         incident = IncidentFactory(team=team, severity="SEV1")
     clock.shift(timedelta(minutes=5))
-    with committing():
-        tasks.run_due_escalations.delay().get()
+    sweep()
     rows = cells(
         section(
             signed_in.get(f"/incidents/{incident.pk}/").content.decode(), "pages-sent-by-engine"
@@ -175,7 +147,7 @@ def test_home_query_count_does_not_grow_with_schedules_and_pages(
 
 
 def test_incident_page_query_count_does_not_grow_with_pages(
-    clock, signed_in, committing, team, member, people, django_assert_max_num_queries
+    clock, signed_in, committing, team, member, people, django_assert_max_num_queries, sweep
 ):
     make_policy(team, [(1, [people["alice"]])], repeat=9)
     with committing():
@@ -185,8 +157,7 @@ def test_incident_page_query_count_does_not_grow_with_pages(
         assert signed_in.get(url).status_code == 200
     for _ in range(9):
         clock.shift(timedelta(minutes=1))
-        with committing():
-            tasks.run_due_escalations.delay().get()
+        sweep()
     assert Incident.objects.get(pk=incident.pk).pages.count() == 10
     with django_assert_max_num_queries(len(few.captured_queries)):
         body = signed_in.get(url).content.decode()

@@ -11,12 +11,6 @@ from incidents.models import Incident, TimelineEventKind
 from tests.incidents.factories import IncidentFactory
 
 
-@pytest.fixture
-def signed_in(client, member):
-    client.force_login(member)
-    return client
-
-
 @pytest.mark.parametrize("path", ["/", "/incidents/", "/incidents/declare/", "/metrics/"])
 def test_anonymous_visitors_are_sent_to_sign_in(client, db, path):
     response = client.get(path)

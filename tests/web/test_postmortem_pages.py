@@ -5,7 +5,6 @@ query counts that do not grow with rows."""
 import datetime
 
 import pytest
-import time_machine
 
 from postmortems.models import ActionItem, Postmortem
 from tests.postmortems.factories import ActionItemFactory, postmortem_for, ready_to_publish
@@ -13,16 +12,12 @@ from tests.postmortems.factories import ActionItemFactory, postmortem_for, ready
 NOW = datetime.datetime(2026, 3, 12, 10, 0, tzinfo=datetime.UTC)
 
 
+pytestmark = pytest.mark.usefixtures("clock")  # every test runs at NOW, frozen
+
+
 @pytest.fixture
-def signed_in(client, member):
-    client.force_login(member)
-    return client
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
+def clock_start():
+    return NOW
 
 
 def _item(postmortem, owner, **kwargs):

@@ -4,7 +4,6 @@ history with diffs, coverage; team isolation and bounded query counts."""
 import datetime
 
 import pytest
-import time_machine
 
 from runbooks import services
 from tests.incidents.factories import ServiceFactory
@@ -13,16 +12,12 @@ from tests.runbooks.factories import BODY, RunbookFactory
 NOW = datetime.datetime(2026, 3, 12, 10, 0, tzinfo=datetime.UTC)
 
 
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("clock")  # every test runs at NOW, frozen
 
 
 @pytest.fixture
-def signed_in(client, member):
-    client.force_login(member)
-    return client
+def clock_start():
+    return NOW
 
 
 def test_list_marks_stale_runbooks(signed_in, team, member, other_team, outsider):

@@ -147,7 +147,7 @@ def test_unknown_team_in_the_mapping_is_skipped(db):
 def _reload_sso_settings(monkeypatch, **env):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    import config.settings_sso as module
+    import config.settings.auth as module
 
     return importlib.reload(module)
 

@@ -1,167 +1,22 @@
-"""Integrations (where monitoring tools send alerts) and the alerts they produced."""
+"""Integrations (where monitoring tools send alerts) and the alerts they produced: thin
+views over the room's selectors and services."""
 
-import django_filters
-from django.conf import settings
-from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.api import StrictInputMixin
 from incidents.alerts import selectors
 from incidents.alerts import services as alert_services
-from incidents.alerts.models import Alert, Integration, IntegrationKind
-from incidents.api.serializers import TeamScopedPrimaryKeyField, _services_of, _teams_of
-
-# --- serializers ----------------------------------------------------------------------
-
-
-def integration_url(integration: Integration, routing_key: str | None) -> str | None:
-    """The address to configure in the sending tool (needs the key for keyed URLs)."""
-    if integration.kind == IntegrationKind.EVENTS_V2:
-        # PagerDuty clients take the base URL and post to /v2/enqueue themselves.
-        return f"{settings.SITE_URL}/v2/enqueue"
-    if routing_key is None:
-        return None
-    suffix = "alertmanager" if integration.kind == IntegrationKind.ALERTMANAGER else "webhook"
-    return f"{settings.SITE_URL}/api/v1/integrations/{routing_key}/{suffix}/"
-
-
-class IntegrationOutputSerializer(serializers.ModelSerializer):
-    routing_key = serializers.SerializerMethodField(
-        help_text="Shown only in the answer to create and rotate-key; null afterwards."
-    )
-    url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Integration
-        fields = [
-            "id",
-            "team",
-            "service",
-            "name",
-            "kind",
-            "enabled",
-            "routing_key",
-            "routing_key_hint",
-            "url",
-            "severity_mapping",
-            "default_severity",
-            "auto_resolve",
-            "rate_limit_per_minute",
-            "storm_threshold_per_minute",
-            "title_path",
-            "dedup_key_path",
-            "severity_path",
-            "resolve_path",
-            "resolve_value",
-            "created_at",
-        ]
-
-    def get_routing_key(self, obj: Integration) -> str | None:
-        return self.context.get("routing_key")
-
-    def get_url(self, obj: Integration) -> str | None:
-        return integration_url(obj, self.context.get("routing_key"))
-
-
-class _IntegrationSettings(serializers.Serializer):
-    service = TeamScopedPrimaryKeyField(
-        model_name="service", queryset_for_user=_services_of, required=False, allow_null=True
-    )
-    enabled = serializers.BooleanField(required=False)
-    severity_mapping = serializers.DictField(child=serializers.CharField(), required=False)
-    default_severity = serializers.CharField(max_length=10, required=False)
-    auto_resolve = serializers.BooleanField(required=False)
-    rate_limit_per_minute = serializers.IntegerField(min_value=0, required=False)
-    storm_threshold_per_minute = serializers.IntegerField(min_value=0, required=False)
-    title_path = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    dedup_key_path = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    severity_path = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    resolve_path = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    resolve_value = serializers.CharField(max_length=200, required=False, allow_blank=True)
-
-
-class IntegrationCreateInputSerializer(_IntegrationSettings):
-    team = TeamScopedPrimaryKeyField(model_name="team", queryset_for_user=_teams_of)
-    name = serializers.CharField(max_length=100)
-    kind = serializers.ChoiceField(choices=IntegrationKind.choices)
-
-
-class IntegrationUpdateInputSerializer(StrictInputMixin, _IntegrationSettings):
-    require_changes = True
-
-    name = serializers.CharField(max_length=100, required=False)
-
-
-class AlertOutputSerializer(serializers.ModelSerializer):
-    severity = serializers.CharField(source="severity.name", allow_null=True, read_only=True)
-    integration_name = serializers.CharField(source="integration.name", read_only=True)
-    incident_reference = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Alert
-        fields = [
-            "id",
-            "integration",
-            "integration_name",
-            "incident",
-            "incident_reference",
-            "dedup_key",
-            "is_open",
-            "status",
-            "summary",
-            "source",
-            "severity",
-            "source_severity",
-            "name",
-            "labels",
-            "count",
-            "storm",
-            "first_seen",
-            "last_seen",
-            "resolved_at",
-            "payload",
-        ]
-
-    def get_incident_reference(self, obj: Alert) -> str | None:
-        return obj.incident.reference if obj.incident_id else None
-
-
-class AlertEventOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    received_at = serializers.DateTimeField()
-    action = serializers.CharField()
-    dedup_key = serializers.CharField()
-    payload = serializers.JSONField()
-
-
-class AlertFilter(django_filters.FilterSet):
-    integration = django_filters.NumberFilter(field_name="integration_id")
-    incident = django_filters.NumberFilter(field_name="incident_id")
-    open = django_filters.BooleanFilter(field_name="is_open")
-    name = django_filters.CharFilter(field_name="name")
-    q = django_filters.CharFilter(method="filter_search", max_length=200)
-    label = django_filters.CharFilter(method="filter_label", max_length=300)
-
-    class Meta:
-        model = Alert
-        fields = ["integration", "incident", "open", "name"]
-
-    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(alert_services.alert_search_filter(value))
-
-    def filter_label(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        """``label=severity:critical`` (labels are what runbook matchers read)."""
-        key, sep, label_value = value.partition(":")
-        if not sep or not key.strip():
-            return queryset.none()
-        return queryset.filter(**{f"labels__{key.strip()}": label_value.strip()})
-
-
-# --- views ----------------------------------------------------------------------------
+from incidents.alerts.api.filters import AlertFilter
+from incidents.alerts.api.serializers import (
+    AlertEventOutputSerializer,
+    AlertOutputSerializer,
+    IntegrationCreateInputSerializer,
+    IntegrationOutputSerializer,
+    IntegrationUpdateInputSerializer,
+)
 
 
 class IntegrationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -1,7 +1,7 @@
 """Prometheus Alertmanager's webhook payload (version 4): one notification per alert
 group. The group key is the dedup key, so every notification of a group lands on one
 incident; a "resolved" notification (Alertmanager sends it only when every alert of
-the group has resolved) resolves it."""
+the group has resolved) resolves it. Pure: no database access."""
 
 from typing import Any
 
@@ -25,52 +25,57 @@ def _str_dict(value: Any) -> bool:
 
 
 def parse_notification(body: Any) -> NormalizedEvent:
+    """The notification as a NormalizedEvent, or InvalidPayload naming every problem."""
     if not isinstance(body, dict):
         raise InvalidPayload({"non_field_errors": ["Expected Alertmanager's JSON object."]})
+    errors = _notification_errors(body)
+    if errors:
+        raise InvalidPayload(errors)
+    return _normalized(body)
+
+
+def _notification_errors(body: dict[str, Any]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    status = body.get("status")
-    if status not in ("firing", "resolved"):
+    if body.get("status") not in ("firing", "resolved"):
         errors["status"] = ['Must be "firing" or "resolved".']
     alerts = body.get("alerts")
     if not isinstance(alerts, list) or not alerts:
         errors["alerts"] = ["Must be a non-empty list of alerts."]
-        alerts = []
-    for index, alert in enumerate(alerts):
-        if not isinstance(alert, dict) or not _str_dict(alert.get("labels")):
-            errors.setdefault("alerts", []).append(
-                f"alerts[{index}] must be an object whose labels map names to strings."
-            )
-        elif alert.get("status") not in ("firing", "resolved"):
-            errors.setdefault("alerts", []).append(
-                f'alerts[{index}].status must be "firing" or "resolved".'
-            )
+    else:
+        alert_errors = _alert_errors(alerts)
+        if alert_errors:
+            errors["alerts"] = alert_errors
     group_key = body.get("groupKey")
     if group_key is not None and not isinstance(group_key, str):
         errors["groupKey"] = ["Must be a string."]
     for name in ("groupLabels", "commonLabels", "commonAnnotations"):
         if body.get(name) is not None and not _str_dict(body.get(name)):
             errors[name] = ["Must map names to strings."]
-    if errors:
-        raise InvalidPayload(errors)
+    return errors
 
+
+def _alert_errors(alerts: list[Any]) -> list[str]:
+    errors = []
+    for index, alert in enumerate(alerts):
+        if not isinstance(alert, dict) or not _str_dict(alert.get("labels")):
+            errors.append(f"alerts[{index}] must be an object whose labels map names to strings.")
+        elif alert.get("status") not in ("firing", "resolved"):
+            errors.append(f'alerts[{index}].status must be "firing" or "resolved".')
+    return errors
+
+
+def _normalized(body: dict[str, Any]) -> NormalizedEvent:
+    """A valid notification as a NormalizedEvent."""
+    alerts: list[dict[str, Any]] = body["alerts"]
     common_labels: dict[str, str] = body.get("commonLabels") or {}
     group_labels: dict[str, str] = body.get("groupLabels") or {}
-    annotations: dict[str, str] = body.get("commonAnnotations") or {}
-    first = alerts[0]
-    first_annotations = first.get("annotations") if _str_dict(first.get("annotations")) else {}
+    first_labels: dict[str, str] = alerts[0]["labels"]
     name = (
         group_labels.get("alertname")
         or common_labels.get("alertname")
-        or first["labels"].get("alertname", "")
+        or first_labels.get("alertname", "")
     )
-    firing = [a for a in alerts if a.get("status") == "firing"]
-    summary = (
-        annotations.get("summary")
-        or (first_annotations or {}).get("summary")
-        or annotations.get("description")
-        or f"{name or 'Alertmanager alert'}: {len(firing) or len(alerts)} alert(s)"
-    )
-    severity = common_labels.get("severity") or first["labels"].get("severity", "")
+    group_key = body.get("groupKey")
     key = (
         bounded_dedup_key("am:", group_key)
         if group_key
@@ -78,14 +83,16 @@ def parse_notification(body: Any) -> NormalizedEvent:
     )
     # Alertmanager says "resolved" for the group only when all its alerts are resolved;
     # checking each alert as well keeps a partial notification from closing anything.
-    all_resolved = status == "resolved" and all(a.get("status") == "resolved" for a in alerts)
+    all_resolved = body.get("status") == "resolved" and all(
+        a.get("status") == "resolved" for a in alerts
+    )
     return NormalizedEvent(
         action=RESOLVE if all_resolved else TRIGGER,
         dedup_key=key,
         payload=body,
-        summary=summary[:1024],
+        summary=_summary(body, name, alerts)[:1024],
         source=str(body.get("externalURL") or "alertmanager")[:255],
-        severity=severity,
+        severity=common_labels.get("severity") or first_labels.get("severity", ""),
         name=name[:255],
         labels=dict(common_labels),
         details={
@@ -100,4 +107,20 @@ def parse_notification(body: Any) -> NormalizedEvent:
                 for a in alerts
             ]
         },
+    )
+
+
+def _summary(body: dict[str, Any], name: str, alerts: list[dict[str, Any]]) -> str:
+    """The common summary annotation, else the first alert's, else the common
+    description, else the alert name and how many alerts fire."""
+    annotations: dict[str, str] = body.get("commonAnnotations") or {}
+    first_annotations = alerts[0].get("annotations")
+    if not _str_dict(first_annotations):
+        first_annotations = {}
+    firing = [a for a in alerts if a.get("status") == "firing"]
+    return (
+        annotations.get("summary")
+        or first_annotations.get("summary")
+        or annotations.get("description")
+        or f"{name or 'Alertmanager alert'}: {len(firing) or len(alerts)} alert(s)"
     )

@@ -1,4 +1,7 @@
-"""The one shape every integration's input is turned into before ingestion."""
+"""The one shape every integration's input is turned into before ingestion, and the
+helpers every parser shares: the event actions, dedup keys (derived for events that carry
+none, hashed when too long for the column) and the NUL-character check. Pure: no
+database access."""
 
 import hashlib
 import json
@@ -7,16 +10,9 @@ from datetime import datetime
 from typing import Any
 
 TRIGGER = "trigger"
-
-
 ACKNOWLEDGE = "acknowledge"
-
-
 RESOLVE = "resolve"
-
-
 ACTIONS = (TRIGGER, ACKNOWLEDGE, RESOLVE)
-
 
 MAX_DEDUP_KEY = 255
 

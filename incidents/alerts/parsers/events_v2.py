@@ -1,6 +1,9 @@
 """PagerDuty Events API v2, as documented by PagerDuty: validation of an event and its
-translation into a NormalizedEvent. Error texts go back to the client in ``errors``."""
+translation into a NormalizedEvent. Every problem is collected (not just the first) and
+goes back to the client in ``errors``, in the order PagerDuty lists them. Pure: no
+database access."""
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -13,14 +16,8 @@ from incidents.alerts.parsers.events import (
 )
 
 SEVERITIES = ("critical", "error", "warning", "info")
-
-
 MAX_SUMMARY = 1024
-
-
 MAX_SOURCE = 255
-
-
 OPTIONAL_STRINGS = ("component", "group", "class")
 
 
@@ -57,12 +54,46 @@ def routing_key_of(body: Any) -> str:
 
 
 def parse_event(body: dict[str, Any]) -> NormalizedEvent:
+    """The event as a NormalizedEvent, or InvalidEvent listing every problem found."""
     errors: list[str] = []
     action = body.get("event_action")
     if action not in ACTIONS:
         errors.append(
             "'event_action' is missing or invalid; it must be one of trigger, acknowledge, resolve."
         )
+    dedup_key = _dedup_key_of(body, action, errors)
+    payload = body.get("payload")
+    trigger = _trigger_payload_of(payload, errors) if action == TRIGGER else _TriggerPayload()
+    errors.extend(_check_list(body, "links", "href"))
+    errors.extend(_check_list(body, "images", "src"))
+    errors.extend(_check_client(body))
+    if errors:
+        raise InvalidEvent("Event object is invalid", errors)
+
+    if action == TRIGGER and not dedup_key:
+        # A trigger without a key: the same payload (whatever its timestamp) is the same
+        # alert, so a client's retry joins it.
+        dedup_key = derived_dedup_key(
+            "ev2:", {k: v for k, v in payload.items() if k != "timestamp"}
+        )
+    details = trigger.details
+    return NormalizedEvent(
+        action=action,
+        dedup_key=dedup_key.strip(),
+        # The routing key is a secret: it is not kept with the stored event.
+        payload={k: v for k, v in body.items() if k != "routing_key"},
+        summary=trigger.summary.strip(),
+        source=trigger.source.strip(),
+        severity=trigger.severity,
+        name=details.get("class") or "",
+        labels={k: v for k, v in details.items() if k in OPTIONAL_STRINGS},
+        details=details,
+        timestamp=trigger.timestamp,
+    )
+
+
+def _dedup_key_of(body: dict[str, Any], action: Any, errors: list[str]) -> str | None:
+    """The event's own dedup key, if valid (None otherwise); required except to trigger."""
     dedup_key = body.get("dedup_key")
     if dedup_key is not None and not isinstance(dedup_key, str):
         errors.append("'dedup_key' must be a string.")
@@ -71,76 +102,81 @@ def parse_event(body: dict[str, Any]) -> NormalizedEvent:
         errors.append(f"'dedup_key' must be at most {MAX_DEDUP_KEY} characters.")
     if action in ACTIONS and action != TRIGGER and not _nonblank_string(dedup_key):
         errors.append(f"'dedup_key' is required for event_action {action}.")
+    return dedup_key
 
-    payload = body.get("payload")
-    summary = source = severity = ""
-    timestamp = None
-    details: dict[str, Any] = {}
-    if action == TRIGGER:
-        if not isinstance(payload, dict):
-            errors.append("'payload' is missing; a trigger event needs a payload object.")
-            payload = {}
-        summary = payload.get("summary")
-        if not _nonblank_string(summary):
-            errors.append("'payload.summary' is missing or blank.")
-            summary = ""
-        elif len(summary) > MAX_SUMMARY:
-            errors.append(f"'payload.summary' must be at most {MAX_SUMMARY} characters.")
-        source = payload.get("source")
-        if not _nonblank_string(source):
-            errors.append("'payload.source' is missing or blank.")
-            source = ""
-        elif len(source) > MAX_SOURCE:
-            errors.append(f"'payload.source' must be at most {MAX_SOURCE} characters.")
-        severity = payload.get("severity")
-        if severity not in SEVERITIES:
-            errors.append(
-                "'payload.severity' is missing or invalid; it must be one of "
-                + ", ".join(SEVERITIES)
-                + "."
-            )
-            severity = ""
-        raw_timestamp = payload.get("timestamp")
-        if raw_timestamp is not None:
-            if not isinstance(raw_timestamp, str) or _parse_timestamp(raw_timestamp) is None:
-                errors.append("'payload.timestamp' must be an ISO 8601 date-time with a zone.")
-            else:
-                timestamp = _parse_timestamp(raw_timestamp)
-        for name in OPTIONAL_STRINGS:
-            value = payload.get(name)
-            if value is not None and not isinstance(value, str):
-                errors.append(f"'payload.{name}' must be a string.")
-            elif value:
-                details[name] = value
-        if "custom_details" in payload:
-            details["custom_details"] = payload["custom_details"]
-    errors.extend(_check_list(body, "links", "href"))
-    errors.extend(_check_list(body, "images", "src"))
-    for name in ("client", "client_url"):
-        if body.get(name) is not None and not isinstance(body.get(name), str):
-            errors.append(f"'{name}' must be a string.")
-    if errors:
-        raise InvalidEvent("Event object is invalid", errors)
 
-    if action == TRIGGER and not dedup_key:
-        dedup_key = derived_dedup_key(
-            "ev2:", {k: v for k, v in (payload or {}).items() if k != "timestamp"}
+@dataclass(frozen=True)
+class _TriggerPayload:
+    """What a trigger's ``payload`` says (empty for acknowledge and resolve)."""
+
+    summary: str = ""
+    source: str = ""
+    severity: str = ""
+    timestamp: datetime | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _trigger_payload_of(payload: Any, errors: list[str]) -> _TriggerPayload:
+    if not isinstance(payload, dict):
+        errors.append("'payload' is missing; a trigger event needs a payload object.")
+        payload = {}
+    summary = _required_text(payload, "summary", MAX_SUMMARY, errors)
+    source = _required_text(payload, "source", MAX_SOURCE, errors)
+    severity = payload.get("severity")
+    if severity not in SEVERITIES:
+        errors.append(
+            "'payload.severity' is missing or invalid; it must be one of "
+            + ", ".join(SEVERITIES)
+            + "."
         )
-    labels = {k: v for k, v in details.items() if k in OPTIONAL_STRINGS}
-    name = details.get("class") or ""
-    return NormalizedEvent(
-        action=action,
-        dedup_key=dedup_key.strip(),
-        # The routing key is a secret: it is not kept with the stored event.
-        payload={k: v for k, v in body.items() if k != "routing_key"},
-        summary=summary.strip(),
-        source=source.strip(),
-        severity=severity,
-        name=name,
-        labels=labels,
-        details=details,
-        timestamp=timestamp,
+        severity = ""
+    timestamp = _timestamp_of(payload, errors)
+    details = _details_of(payload, errors)
+    return _TriggerPayload(
+        summary=summary, source=source, severity=severity, timestamp=timestamp, details=details
     )
+
+
+def _required_text(payload: dict[str, Any], name: str, limit: int, errors: list[str]) -> str:
+    value = payload.get(name)
+    if not _nonblank_string(value):
+        errors.append(f"'payload.{name}' is missing or blank.")
+        return ""
+    if len(value) > limit:
+        errors.append(f"'payload.{name}' must be at most {limit} characters.")
+    return value
+
+
+def _timestamp_of(payload: dict[str, Any], errors: list[str]) -> datetime | None:
+    raw = payload.get("timestamp")
+    if raw is None:
+        return None
+    parsed = _parse_timestamp(raw) if isinstance(raw, str) else None
+    if parsed is None:
+        errors.append("'payload.timestamp' must be an ISO 8601 date-time with a zone.")
+    return parsed
+
+
+def _details_of(payload: dict[str, Any], errors: list[str]) -> dict[str, Any]:
+    """The optional strings (component, group, class) and ``custom_details``."""
+    details: dict[str, Any] = {}
+    for name in OPTIONAL_STRINGS:
+        value = payload.get(name)
+        if value is not None and not isinstance(value, str):
+            errors.append(f"'payload.{name}' must be a string.")
+        elif value:
+            details[name] = value
+    if "custom_details" in payload:
+        details["custom_details"] = payload["custom_details"]
+    return details
+
+
+def _check_client(body: dict[str, Any]) -> list[str]:
+    return [
+        f"'{name}' must be a string."
+        for name in ("client", "client_url")
+        if body.get(name) is not None and not isinstance(body.get(name), str)
+    ]
 
 
 def _check_list(body: dict[str, Any], name: str, required: str) -> list[str]:

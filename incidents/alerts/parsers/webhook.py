@@ -1,5 +1,6 @@
 """Generic JSON webhooks: the integration names dotted paths ("alert.title",
-"items.0.id") to the title, dedup key, severity and resolve condition."""
+"items.0.id") to the title, dedup key, severity and resolve condition. Pure: no database
+access."""
 
 from typing import Any
 

@@ -1,4 +1,7 @@
-"""The public services of this room; each submodule holds one concern."""
+"""The alerts room's services: ``integrations`` (where monitoring tools send events),
+``ratelimit`` (the per-integration limit and pruning), ``ingest`` (applying an event:
+dedup, alert, incident), ``inbox`` (the Events API's receive-now, apply-after-commit
+inbox) and ``storms`` (grouping an alert storm into one incident)."""
 
 from incidents.alerts.services.inbox import (
     alert_event_receive,
@@ -9,7 +12,6 @@ from incidents.alerts.services.inbox import (
 from incidents.alerts.services.ingest import (
     IngestResult,
     alert_ingest,
-    alert_search_filter,
     alerts_close_for_incident,
 )
 from incidents.alerts.services.integrations import (
@@ -32,7 +34,6 @@ __all__ = [
     "alert_inbox_process",
     "alert_inbox_sweep",
     "alert_ingest",
-    "alert_search_filter",
     "alerts_close_for_incident",
     "ingest_rate_check",
     "ingest_rate_windows_prune",

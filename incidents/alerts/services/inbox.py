@@ -1,11 +1,14 @@
-"""Alert ingestion services: integrations (create, update, rotate the key), the rate
-limit, and ``alert_ingest``, which turns a NormalizedEvent into an alert and, for a new
-dedup key, an incident (through ``incidents.services`` like every other writer).
+"""The Events API inbox: receive now, apply right after commit, per key in order.
 
-Deduplication is a database invariant: at most one *open* alert per integration and
-dedup key (a partial unique index). A trigger first tries to bump the open alert; only
-when there is none does it insert one, and a concurrent identical trigger then waits on
-the index, fails, and bumps the winner's alert instead of opening a second incident.
+``POST /v2/enqueue`` is asynchronous, like PagerDuty's own "enqueue":
+``alert_event_receive`` resolves the integration, counts the rate limit and stores the
+raw event durably (on PostgreSQL one prepared statement, one round trip), then the view
+answers 202. Applying it (deduplication, incident, acknowledge/resolve, storms, pages) is
+``alert_events_process``, run by a Celery task sent on commit, and by the beat sweep
+``alert_inbox_sweep`` for an event whose task was lost. Events of one (integration,
+dedup key) are applied one key at a time (a transaction-scoped advisory lock on
+PostgreSQL) in arrival order, so trigger → acknowledge → resolve keep their order
+whichever worker runs them; an applied event is marked and never applied twice.
 """
 
 import dataclasses
@@ -34,26 +37,16 @@ from incidents.alerts.models import (
 from incidents.alerts.parsers import events_v2
 from incidents.alerts.parsers.events import ACKNOWLEDGE, RESOLVE, NormalizedEvent
 from incidents.alerts.services.ingest import (
-    _acknowledge_or_resolve,
-    _bump_open_alert,
-    _Deduplicated,
-    _open_new_alert,
+    AlertAlreadyOpen,
+    alert_acknowledge_or_resolve,
+    alert_bump_open,
+    alert_open_new,
 )
 from incidents.alerts.services.integrations import integration_by_routing_key
 from incidents.alerts.services.ratelimit import ingest_rate_check, rate_limited_raise
 
 logger = logging.getLogger(__name__)
 
-
-# --- the Events API inbox: receive now, apply right after -------------------------------
-#
-# ``POST /v2/enqueue`` is asynchronous, like PagerDuty's own "enqueue": the request
-# resolves the integration, counts the rate limit and stores the raw event durably, then
-# answers 202. Applying it (deduplication, incident, acknowledge/resolve, storms, pages)
-# is ``alert_events_process``, run by a Celery task sent on commit, and by the inbox
-# sweep for an event whose task was lost. Events of one (integration, dedup key) are
-# applied one key at a time (a transaction-scoped advisory lock on PostgreSQL) in arrival
-# order, so trigger → acknowledge → resolve keep their order whichever worker runs them.
 
 _RECEIVE_SQL = (
     # The whole hot path in one statement, i.e. one round trip and one (durable)
@@ -242,15 +235,15 @@ def _stored_event(row: AlertEvent, integration: Integration) -> NormalizedEvent:
 def _apply_stored(integration: Integration, event: NormalizedEvent, now: datetime) -> int | None:
     """Apply an event already in the inbox; returns the alert it landed on."""
     if event.action in (ACKNOWLEDGE, RESOLVE):
-        alert = _acknowledge_or_resolve(integration, event, now)
+        alert = alert_acknowledge_or_resolve(integration=integration, event=event, now=now)
         return alert.pk if alert is not None else None
     for _attempt in range(3):
-        bumped = _bump_open_alert(integration, event, now, store=False)
+        bumped = alert_bump_open(integration=integration, event=event, now=now, store=False)
         if bumped is not None:
             return bumped[0]
         try:
-            return _open_new_alert(integration, event, now, store=False).pk
-        except _Deduplicated:
+            return alert_open_new(integration=integration, event=event, now=now, store=False).pk
+        except AlertAlreadyOpen:
             continue  # opened concurrently (by the synchronous webhooks): bump it
     raise Conflict("The event could not be applied; it stays in the inbox.")
 

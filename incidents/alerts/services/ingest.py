@@ -1,11 +1,13 @@
-"""Alert ingestion services: integrations (create, update, rotate the key), the rate
-limit, and ``alert_ingest``, which turns a NormalizedEvent into an alert and, for a new
-dedup key, an incident (through ``incidents.services`` like every other writer).
+"""Applying an alert event: ``alert_ingest`` (the keyed webhooks, synchronously) and the
+steps the Events API inbox shares with it, which turn a NormalizedEvent into an alert and,
+for a new dedup key, an incident (through ``incidents.services`` like every other writer).
 
 Deduplication is a database invariant: at most one *open* alert per integration and
 dedup key (a partial unique index). A trigger first tries to bump the open alert; only
 when there is none does it insert one, and a concurrent identical trigger then waits on
-the index, fails, and bumps the winner's alert instead of opening a second incident.
+the index, fails (``AlertAlreadyOpen``), and bumps the winner's alert instead of opening
+a second incident. Acknowledge and resolve change the open alert and, through the
+lifecycle services, its incident; an incident resolved by anyone closes its alerts.
 """
 
 import contextlib
@@ -13,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -26,7 +27,7 @@ from incidents.alerts.models import (
     Integration,
 )
 from incidents.alerts.parsers.events import ACKNOWLEDGE, RESOLVE, TRIGGER, NormalizedEvent
-from incidents.alerts.services.storms import _storm_incident, _storming
+from incidents.alerts.services.storms import integration_is_storming, storm_incident_get_or_declare
 from incidents.models import (
     Incident,
     IncidentStatus,
@@ -34,8 +35,6 @@ from incidents.models import (
     TimelineEventKind,
 )
 from incidents.signals import alert_received
-
-# --- ingestion ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -59,9 +58,9 @@ def _severity_for(integration: Integration, source_severity: str) -> Severity:
     raise Conflict("No severities are defined.")
 
 
-def _bump_open_alert(
-    integration: Integration, event: NormalizedEvent, now: datetime, *, store: bool = True
-):
+def alert_bump_open(
+    *, integration: Integration, event: NormalizedEvent, now: datetime, store: bool = True
+) -> tuple[int, int | None] | None:
     """Count a repeat of the open alert and store the event. Returns (alert_id,
     incident_id), or None when the key has no open alert (nothing is written then).
 
@@ -121,9 +120,12 @@ def _incident_summary(event: NormalizedEvent) -> str:
     return "\n".join(lines)
 
 
-def _open_new_alert(
-    integration: Integration, event: NormalizedEvent, now: datetime, *, store: bool = True
+def alert_open_new(
+    *, integration: Integration, event: NormalizedEvent, now: datetime, store: bool = True
 ) -> Alert:
+    """Open the key's alert, and store the event unless it is in the inbox already: the
+    alert declares its incident, or joins the integration's storm incident. Raises
+    AlertAlreadyOpen when a concurrent identical event opened it first."""
     severity = _severity_for(integration, event.severity)
     try:
         with transaction.atomic():
@@ -142,11 +144,11 @@ def _open_new_alert(
             )
     except IntegrityError:
         # A concurrent identical event opened it first; ours becomes a repeat.
-        raise _Deduplicated from None
+        raise AlertAlreadyOpen from None
     if store:
         _store_event(integration, event, alert.pk, now)
-    if _storming(integration, alert, now):
-        incident = _storm_incident(integration, severity, now)
+    if integration_is_storming(integration=integration, alert=alert, now=now):
+        incident = storm_incident_get_or_declare(integration=integration, severity=severity)
         alert.storm = True
         services.timeline_event_create(
             incident=incident,
@@ -179,13 +181,16 @@ def _open_new_alert(
     return alert
 
 
-class _Deduplicated(Exception):
-    pass
+class AlertAlreadyOpen(Exception):
+    """A concurrent identical trigger opened the alert first: bump that one instead."""
 
 
-def _acknowledge_or_resolve(
-    integration: Integration, event: NormalizedEvent, now: datetime
+def alert_acknowledge_or_resolve(
+    *, integration: Integration, event: NormalizedEvent, now: datetime
 ) -> Alert | None:
+    """Apply an acknowledge or resolve event to the key's open alert (locked) and its
+    incident; None when the key has no open alert. With ``auto_resolve`` the alert closes
+    and the incident resolves once every alert of it has."""
     alert = (
         Alert.objects.select_for_update()
         .filter(integration=integration, dedup_key=event.dedup_key, is_open=True)
@@ -263,7 +268,7 @@ def alert_ingest(*, integration: Integration, event: NormalizedEvent) -> IngestR
     for _attempt in range(3):
         now = timezone.now()
         if event.action == TRIGGER:
-            bumped = _bump_open_alert(integration, event, now)
+            bumped = alert_bump_open(integration=integration, event=event, now=now)
             if bumped is not None:
                 return IngestResult(
                     dedup_key=event.dedup_key,
@@ -279,10 +284,12 @@ def alert_ingest(*, integration: Integration, event: NormalizedEvent) -> IngestR
                 if event.action == TRIGGER:
                     # Stores the event itself, before declaring the incident (which
                     # holds the team's numbering lock until commit).
-                    alert = _open_new_alert(integration, event, now)
+                    alert = alert_open_new(integration=integration, event=event, now=now)
                     alert_id, incident_id, created = alert.pk, alert.incident_id, True
                 elif event.action in (ACKNOWLEDGE, RESOLVE):
-                    alert = _acknowledge_or_resolve(integration, event, now)
+                    alert = alert_acknowledge_or_resolve(
+                        integration=integration, event=event, now=now
+                    )
                     if alert is not None:
                         alert_id, incident_id = alert.pk, alert.incident_id
                     _store_event(integration, event, alert_id, now)
@@ -295,12 +302,9 @@ def alert_ingest(*, integration: Integration, event: NormalizedEvent) -> IngestR
                     created=created,
                     deduplicated=False,
                 )
-        except _Deduplicated:
+        except AlertAlreadyOpen:
             continue  # the winner has committed: the next attempt bumps its alert
     raise Conflict("The event could not be applied; retry it.")
-
-
-# --- reactions to incident changes ----------------------------------------------------
 
 
 def alerts_close_for_incident(*, incident: Incident) -> int:
@@ -310,14 +314,4 @@ def alerts_close_for_incident(*, incident: Incident) -> int:
         is_open=False,
         status=AlertStatus.RESOLVED,
         resolved_at=Coalesce("resolved_at", timezone.now()),
-    )
-
-
-def alert_search_filter(text: str) -> Q:
-    return (
-        Q(summary__icontains=text)
-        | Q(name__icontains=text)
-        | Q(dedup_key__icontains=text)
-        | Q(source__icontains=text)
-        | Q(payload__icontains=text)  # the raw event, as text
     )

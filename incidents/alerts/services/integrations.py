@@ -1,16 +1,12 @@
-"""Alert ingestion services: integrations (create, update, rotate the key), the rate
-limit, and ``alert_ingest``, which turns a NormalizedEvent into an alert and, for a new
-dedup key, an incident (through ``incidents.services`` like every other writer).
-
-Deduplication is a database invariant: at most one *open* alert per integration and
-dedup key (a partial unique index). A trigger first tries to bump the open alert; only
-when there is none does it insert one, and a concurrent identical trigger then waits on
-the index, fails, and bumps the winner's alert instead of opening a second incident.
-"""
+"""Integrations, where monitoring tools send events: create, update, rotate the routing
+key, and find the integration of a key. Only team managers change them. The key itself
+is never stored, only its SHA-256 digest (``routing_key_hash``); it is shown once, when
+created or rotated."""
 
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
@@ -36,9 +32,6 @@ INTEGRATION_FIELDS = (
     "resolve_path",
     "resolve_value",
 )
-
-
-# --- integrations ---------------------------------------------------------------------
 
 
 def _new_routing_key() -> str:
@@ -161,3 +154,14 @@ def integration_by_routing_key(routing_key: str) -> Integration | None:
         ).order_by()[:1]
     )
     return found[0] if found else None
+
+
+def integration_url(integration: Integration, routing_key: str | None) -> str | None:
+    """The address to configure in the sending tool (needs the key for keyed URLs)."""
+    if integration.kind == IntegrationKind.EVENTS_V2:
+        # PagerDuty clients take the base URL and post to /v2/enqueue themselves.
+        return f"{settings.SITE_URL}/v2/enqueue"
+    if routing_key is None:
+        return None
+    suffix = "alertmanager" if integration.kind == IntegrationKind.ALERTMANAGER else "webhook"
+    return f"{settings.SITE_URL}/api/v1/integrations/{routing_key}/{suffix}/"

@@ -1,12 +1,9 @@
-"""Alert ingestion services: integrations (create, update, rotate the key), the rate
-limit, and ``alert_ingest``, which turns a NormalizedEvent into an alert and, for a new
-dedup key, an incident (through ``incidents.services`` like every other writer).
+"""The per-integration ingest rate limit, and pruning of what ingestion leaves behind.
 
-Deduplication is a database invariant: at most one *open* alert per integration and
-dedup key (a partial unique index). A trigger first tries to bump the open alert; only
-when there is none does it insert one, and a concurrent identical trigger then waits on
-the index, fails, and bumps the winner's alert instead of opening a second incident.
-"""
+Events are counted per integration and minute in ``IngestRateWindow`` rows, one per
+database session (``shard``), so a session's upsert never waits for another's; the limit
+is checked against the window's sum, which holds across every process and host. Past it
+``RateLimited`` (429) says when to retry."""
 
 from datetime import datetime, timedelta
 from typing import NoReturn
@@ -16,8 +13,6 @@ from django.utils import timezone
 
 from common.errors import RateLimited
 from incidents.alerts.models import AlertEvent, IngestRateWindow, Integration
-
-# --- rate limit -----------------------------------------------------------------------
 
 
 def ingest_rate_check(*, integration: Integration, now: datetime | None = None) -> None:

@@ -1,12 +1,7 @@
-"""Alert ingestion services: integrations (create, update, rotate the key), the rate
-limit, and ``alert_ingest``, which turns a NormalizedEvent into an alert and, for a new
-dedup key, an incident (through ``incidents.services`` like every other writer).
-
-Deduplication is a database invariant: at most one *open* alert per integration and
-dedup key (a partial unique index). A trigger first tries to bump the open alert; only
-when there is none does it insert one, and a concurrent identical trigger then waits on
-the index, fails, and bumps the winner's alert instead of opening a second incident.
-"""
+"""Alert storms: past an integration's ``storm_threshold_per_minute`` new alerts per
+minute, further new alerts join one open alert-storm incident per integration instead of
+each declaring (and paging for) an incident of its own. The storm incident is declared
+under a lock on the integration row, so concurrent storm alerts share one."""
 
 from datetime import datetime, timedelta
 
@@ -17,7 +12,7 @@ from incidents.models import OPEN_STATUSES, Incident, Severity
 STORM_WINDOW = timedelta(minutes=1)
 
 
-def _storm_incident(integration: Integration, severity: Severity, now: datetime) -> Incident:
+def storm_incident_get_or_declare(*, integration: Integration, severity: Severity) -> Incident:
     """The integration's open alert-storm incident, declared when the first alert of a
     storm arrives. The integration row is locked so concurrent storm alerts share one."""
     storm_key = f"storm:{integration.pk}"
@@ -50,7 +45,9 @@ def _storm_incident(integration: Integration, severity: Severity, now: datetime)
     )
 
 
-def _storming(integration: Integration, alert: Alert, now: datetime) -> bool:
+def integration_is_storming(*, integration: Integration, alert: Alert, now: datetime) -> bool:
+    """Whether ``alert`` (just opened) arrives in a storm: at least the threshold of other
+    new alerts from the integration in the last minute."""
     threshold = integration.storm_threshold_per_minute
     if not threshold:
         return False

@@ -1,3 +1,6 @@
+"""Serializers of the communication API: status updates, an incident's status-page
+settings and Slack channel, and the public status page (only what may be public)."""
+
 from rest_framework import serializers
 
 from common.api import StrictInputMixin

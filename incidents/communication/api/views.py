@@ -1,5 +1,6 @@
-"""API for incident communication. Incident sub-routes live here (not on the
-foundation's IncidentViewSet) and are wired in incidents/api/urls_communication.py."""
+"""API for incident communication: an incident's status updates, its status-page
+settings and its Slack channel (sub-routes of an incident that live in this room, not on
+the core's IncidentViewSet; see ``api/urls.py``), and the public status page as JSON."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -11,7 +12,6 @@ from rest_framework.views import APIView
 
 from common.errors import NotFound
 from incidents import selectors
-from incidents.communication import services as services_communication
 from incidents.communication.api.serializers import (
     IncidentChannelOutputSerializer,
     IncidentCommunicationInputSerializer,
@@ -22,6 +22,7 @@ from incidents.communication.api.serializers import (
 )
 from incidents.communication.models import IncidentChannel, IncidentCommunication, StatusUpdate
 from incidents.communication.selectors import status_page
+from incidents.communication.services import incident_communication_set, status_update_post
 
 
 class IncidentUpdatesView(GenericAPIView):
@@ -46,15 +47,13 @@ class IncidentUpdatesView(GenericAPIView):
         incident = selectors.incident_get(user=request.user, incident_id=pk)
         data = StatusUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        update = services_communication.status_update_post(
-            incident=incident, actor=request.user, **data.validated_data
-        )
+        update = status_update_post(incident=incident, actor=request.user, **data.validated_data)
         return Response(StatusUpdateOutputSerializer(update).data, status=status.HTTP_201_CREATED)
 
 
 class IncidentStatusPageView(APIView):
     """How the status page shows an incident: state override, public title, customer
-    impact (used by escalation rules)."""
+    impact (used by escalation notice rules)."""
 
     @extend_schema(responses={200: IncidentCommunicationOutputSerializer})
     def get(self, request: Request, pk: int) -> Response:
@@ -70,7 +69,7 @@ class IncidentStatusPageView(APIView):
         incident = selectors.incident_get(user=request.user, incident_id=pk)
         data = IncidentCommunicationInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        comm = services_communication.incident_communication_set(
+        comm = incident_communication_set(
             incident=incident, actor=request.user, **data.validated_data
         )
         return Response(IncidentCommunicationOutputSerializer(comm).data)

@@ -1,4 +1,6 @@
-"""The public services of this room; each submodule holds one concern."""
+"""The communication room's services: ``updates`` (status updates and the status-page
+override of an incident), ``reminders`` (reminders and escalation notices, sent by the
+beat task) and ``channels`` (the Slack incident channel)."""
 
 from incidents.communication.services.channels import (
     ACTION_LABELS,

@@ -1,11 +1,12 @@
-"""Writes for incident communication: status updates, the status-page override, the
-reminders and time-based escalation notices of the beat task, and the Slack channel.
-
-Like incidents.services, every write that changes what an incident says locks the
-incident row and appends a timeline event; outside effects (e-mail, Slack) are queued
-with ``transaction.on_commit`` as Celery tasks that take ids."""
+"""The Slack incident channel: reserved inside the transaction that declares the incident
+(or raises its severity) when Slack is configured and the severity warrants one, then
+created, joined and posted to by Celery tasks after commit, outside any transaction.
+Each step is saved as soon as it is done, so a retried task resumes instead of creating
+a second channel; when Slack gives up, the failure is noted on the timeline and the
+incident goes on."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,9 +24,6 @@ from incidents.services import timeline_event_create
 K = CommunicationEventKind
 
 
-# --- Slack incident channel -----------------------------------------------------------
-
-
 def incident_channel_wanted(incident: Incident) -> bool:
     return (
         slack.enabled() and incident.severity.level <= settings.INCIDENT_CHANNEL_MAX_SEVERITY_LEVEL
@@ -33,8 +31,8 @@ def incident_channel_wanted(incident: Incident) -> bool:
 
 
 def incident_channel_request(*, incident: Incident) -> IncidentChannel | None:
-    """Inside the declaring (or escalating) transaction: reserve the channel row and
-    create the Slack channel after commit."""
+    """Inside the transaction that declares the incident (or raises its severity):
+    reserve the channel row and create the Slack channel after commit."""
     if not incident_channel_wanted(incident):
         return None
     channel, created = IncidentChannel.objects.get_or_create(
@@ -118,8 +116,6 @@ def incident_channel_invite(*, incident_id: int, user_ids: list[int]) -> int:
     a newly assigned commander, scribe or communications lead, and the responders that
     paging reaches (the paging code calls ``incident_channel_invite_later``). Returns how
     many Slack accounts were invited."""
-    from django.contrib.auth import get_user_model
-
     channel = IncidentChannel.objects.filter(incident_id=incident_id).first()
     if channel is None or channel.state == IncidentChannelState.FAILED:
         return 0

@@ -1,9 +1,9 @@
-"""Writes for incident communication: status updates, the status-page override, the
-reminders and time-based escalation notices of the beat task, and the Slack channel.
+"""Status updates and what the status page says about an incident.
 
-Like incidents.services, every write that changes what an incident says locks the
-incident row and appends a timeline event; outside effects (e-mail, Slack) are queued
-with ``transaction.on_commit`` as Celery tasks that take ids."""
+A status update is internal or public; a public update of a non-private incident shows
+on the status page and is e-mailed to the team's stakeholders. Like incidents.services,
+every write locks the incident row (``incident_lock``) and appends a timeline event;
+e-mail and Slack go out after commit, as Celery tasks that take ids."""
 
 import re
 from typing import Any
@@ -24,9 +24,7 @@ from incidents.communication.models import (
     UpdateAudience,
 )
 from incidents.communication.services.channels import incident_channel_mirror
-from incidents.communication.tasks import (
-    email_later,
-)
+from incidents.communication.tasks import email_later
 from incidents.models import Incident
 from incidents.services import incident_lock, timeline_event_create
 from oncall.teams.services import team_require_member
@@ -45,9 +43,6 @@ def _stakeholder_emails(team_id: int) -> list[str]:
 
 def incident_has_public_service(incident: Incident) -> bool:
     return incident.services.filter(public=True).exists()
-
-
-# --- status updates -------------------------------------------------------------------
 
 
 @transaction.atomic

@@ -1,5 +1,5 @@
 """The public status page and its Atom feed: no login, nothing private
-(see incidents.selectors_status for what is public)."""
+(``incidents.communication.selectors`` says what is public)."""
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed

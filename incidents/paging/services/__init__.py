@@ -1,4 +1,9 @@
-"""The public services of this room; each submodule holds one concern."""
+"""The paging engine's services: escalation of an incident through its policy and the
+delivery of its pages. All engine state lives in ``IncidentEscalation`` and ``Page`` rows,
+so a lost task, a dead worker or a restarted broker loses nothing: the beat sweep finds
+every step and page that is due. Submodules: ``snapshot`` (the policy), ``engine`` (start,
+stop), ``steps`` (running steps), ``targets`` (who a rule pages), ``delivery`` (sending
+pages), ``enqueue`` (handing work to Celery)."""
 
 from incidents.paging.services.delivery import (
     ack_token,

@@ -1,12 +1,12 @@
-"""The paging engine: escalation of an incident through its policy, and page delivery.
+"""Delivering pages: each contact method's due pages go out as one bundled message.
 
-State lives in ``IncidentEscalation`` and ``Page`` rows. Steps run from three callers that
-may overlap freely: the first step inside the transaction that declares the incident, a
-Celery task scheduled with an ETA for each later step (carrying the step's token), and the
-beat sweep ``run_due_escalations``. Each takes the escalation row with
-``select_for_update(skip_locked=True)`` and re-checks the token and due time under the lock,
-so a stale, early or duplicate task does nothing and no step runs twice; the unique
-constraint on pages is the last line of defence.
+``pages_deliver`` locks the contact method row and its queued pages (SKIP LOCKED) and
+sends while holding them, so two workers never send the same pages. A page of an
+incident no longer triggered is cancelled. The method's throttle
+(``min_interval_seconds``) holds pages back instead of dropping them; a failure is
+recorded on the pages and retried with exponential backoff up to PAGING_MAX_ATTEMPTS.
+Delivery is at least once. Also here: the contact methods a person is paged through (the
+account's e-mail address by default) and the signed one-click acknowledge token.
 """
 
 from __future__ import annotations
@@ -29,9 +29,6 @@ from oncall.contacts.models import ContactKind, ContactMethod
 
 logger = logging.getLogger(__name__)
 ACK_SALT = "tocsin.incident-ack"
-
-
-# --- pages ------------------------------------------------------------------------------
 
 
 def contact_methods_for_paging(*, user: AbstractBaseUser) -> list[ContactMethod]:
@@ -57,7 +54,8 @@ def contact_methods_for_paging(*, user: AbstractBaseUser) -> list[ContactMethod]
     return [method]
 
 
-def _throttled_until(method: ContactMethod, now: datetime) -> datetime:
+def contact_method_throttled_until(*, method: ContactMethod, now: datetime) -> datetime:
+    """When the method may send again: ``now``, or later while its throttle holds."""
     if method.min_interval_seconds and method.last_sent_at is not None:
         return max(now, method.last_sent_at + timedelta(seconds=method.min_interval_seconds))
     return now
@@ -143,7 +141,7 @@ def pages_deliver(*, contact_method_id: int) -> int:
                 page.error = "Contact method disabled or user deactivated."
                 page.save(update_fields=["status", "error", "updated_at"])
             return 0
-        throttle_end = _throttled_until(method, now)
+        throttle_end = contact_method_throttled_until(method=method, now=now)
         if throttle_end > now:
             for page in due:
                 page.not_before = throttle_end

@@ -1,12 +1,11 @@
-"""The paging engine: escalation of an incident through its policy, and page delivery.
+"""Starting and stopping the escalation of an incident (called from the incident's
+consequences, inside the transaction that holds its lock).
 
-State lives in ``IncidentEscalation`` and ``Page`` rows. Steps run from three callers that
-may overlap freely: the first step inside the transaction that declares the incident, a
-Celery task scheduled with an ETA for each later step (carrying the step's token), and the
-beat sweep ``run_due_escalations``. Each takes the escalation row with
-``select_for_update(skip_locked=True)`` and re-checks the token and due time under the lock,
-so a stale, early or duplicate task does nothing and no step runs twice; the unique
-constraint on pages is the last line of defence.
+Starting snapshots the policy (editing a policy never changes an escalation in flight)
+and runs the first step at once; a reopened incident starts a new run from the first
+rule. An incident whose services are all under maintenance is recorded, not paged.
+Stopping (acknowledged or resolved) takes a new token, so every scheduled step becomes
+stale, and cancels the pages not yet sent.
 """
 
 from __future__ import annotations
@@ -20,20 +19,17 @@ from django.utils import timezone
 from incidents.models import Incident, TimelineEventKind
 from incidents.paging.models import EscalationState, IncidentEscalation, Page, PageStatus, new_token
 from incidents.paging.services.snapshot import escalation_policy_for, policy_snapshot
-from incidents.paging.services.steps import _execute_step
+from incidents.paging.services.steps import escalation_step_run_locked
+from incidents.selectors import services_maintenance_until
+from incidents.services import timeline_event_create
 
 logger = logging.getLogger(__name__)
-
-
-# --- start / stop -----------------------------------------------------------------------
 
 
 def escalation_start(*, incident: Incident, actor: AbstractBaseUser | None = None) -> None:
     """Start (or, on reopen, restart) escalating ``incident``: snapshot its policy and page
     the first rule at once. Runs inside the caller's transaction, which holds the incident's
     lock; deliveries go out on commit."""
-    from incidents.services import timeline_event_create
-
     now = timezone.now()
     policy = escalation_policy_for(incident=incident)
     if policy is None and not IncidentEscalation.objects.filter(incident=incident).exists():
@@ -79,16 +75,13 @@ def escalation_start(*, incident: Incident, actor: AbstractBaseUser | None = Non
         f"with policy {snapshot['name']}.",
         data={"event": "started", "policy": snapshot["name"], "run": escalation.run},
     )
-    _execute_step(escalation, incident, now)
+    escalation_step_run_locked(escalation=escalation, incident=incident, now=now)
 
 
 def _not_paged_for_maintenance(*, incident: Incident, at: datetime) -> bool:
     """An incident whose services are ALL under maintenance is recorded but nobody is
     paged: a timeline event says why and until when. An incident without services, or
     with one service outside maintenance, is paged as usual."""
-    from incidents.communication.selectors import services_maintenance_until
-    from incidents.services import timeline_event_create
-
     services = list(incident.services.order_by("name").values_list("pk", "name"))
     if not services:
         return False
@@ -116,8 +109,6 @@ def escalation_stop(
     *, incident: Incident, actor: AbstractBaseUser | None = None, reason: str
 ) -> bool:
     """Stop escalating (acknowledged, resolved); pages not yet sent are cancelled."""
-    from incidents.services import timeline_event_create
-
     escalation = (
         IncidentEscalation.objects.select_for_update()
         .filter(incident=incident, state=EscalationState.ACTIVE)

@@ -1,13 +1,7 @@
-"""The paging engine: escalation of an incident through its policy, and page delivery.
-
-State lives in ``IncidentEscalation`` and ``Page`` rows. Steps run from three callers that
-may overlap freely: the first step inside the transaction that declares the incident, a
-Celery task scheduled with an ETA for each later step (carrying the step's token), and the
-beat sweep ``run_due_escalations``. Each takes the escalation row with
-``select_for_update(skip_locked=True)`` and re-checks the token and due time under the lock,
-so a stale, early or duplicate task does nothing and no step runs twice; the unique
-constraint on pages is the last line of defence.
-"""
+"""Which escalation policy pages an incident (a service's own policy wins over its team's
+default), and the snapshot of it that an escalation runs on: the rules with their delays
+and targets, taken once when escalation starts so later edits never change an escalation
+in flight."""
 
 from __future__ import annotations
 
@@ -15,8 +9,6 @@ from typing import Any
 
 from incidents.models import Incident
 from oncall.policies.models import EscalationPolicy
-
-# --- policy and snapshot ----------------------------------------------------------------
 
 
 def escalation_policy_for(*, incident: Incident) -> EscalationPolicy | None:

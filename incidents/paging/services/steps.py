@@ -1,12 +1,15 @@
-"""The paging engine: escalation of an incident through its policy, and page delivery.
+"""Running escalation steps. A step pages the current rule's targets and schedules the
+next one; its state is the ``IncidentEscalation`` row, never the task.
 
-State lives in ``IncidentEscalation`` and ``Page`` rows. Steps run from three callers that
-may overlap freely: the first step inside the transaction that declares the incident, a
-Celery task scheduled with an ETA for each later step (carrying the step's token), and the
-beat sweep ``run_due_escalations``. Each takes the escalation row with
-``select_for_update(skip_locked=True)`` and re-checks the token and due time under the lock,
-so a stale, early or duplicate task does nothing and no step runs twice; the unique
-constraint on pages is the last line of defence.
+Steps run from three callers that may overlap freely: the first step inside the
+transaction that declares the incident (``escalation_start``), a Celery task scheduled
+with an ETA for each later step, carrying the step's token (``escalation_execute_step``),
+and the beat sweep (``escalation_run_due``). Each takes the escalation row, and its
+incident, with ``select_for_update(skip_locked=True)`` and re-checks the token and due
+time under the lock, so a stale, early or duplicate task does nothing and no step runs
+twice; the unique constraint on pages is the last line of defence. The sweep plans many
+steps per transaction and writes their pages, timeline events and rows in bulk; the
+deliveries and next steps are enqueued after commit.
 """
 
 from __future__ import annotations
@@ -16,25 +19,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
 from incidents.models import Incident, IncidentStatus, TimelineEvent, TimelineEventKind
 from incidents.paging.models import EscalationState, IncidentEscalation, Page, PageStatus, new_token
-from incidents.paging.services.delivery import _throttled_until, contact_methods_for_paging
+from incidents.paging.services.delivery import (
+    contact_method_throttled_until,
+    contact_methods_for_paging,
+)
 from incidents.paging.services.enqueue import task_enqueue_safely
+from incidents.paging.services.targets import StepTargets
+from incidents.paging.signals import responders_paged
 from oncall.contacts.models import ContactMethod
-from oncall.policies.models import TargetType
-from oncall.schedules.selectors import schedule_oncall_user_id, schedule_queryset
-from oncall.teams.selectors import team_managers
 
 logger = logging.getLogger(__name__)
-User = get_user_model()
-
-
-# --- steps ------------------------------------------------------------------------------
 
 
 def escalation_execute_step(*, escalation_id: int, token: str | None = None) -> bool:
@@ -64,7 +64,7 @@ def escalation_execute_step(*, escalation_id: int, token: str | None = None) -> 
         )
         if incident is None:
             return False
-        _execute_step(escalation, incident, now)
+        escalation_step_run_locked(escalation=escalation, incident=incident, now=now)
         return True
 
 
@@ -102,8 +102,11 @@ def escalation_run_due(*, batch_size: int | None = None, limit: int | None = Non
     return done
 
 
-def _execute_step(escalation: IncidentEscalation, incident: Incident, now: datetime) -> None:
-    """Page the current rule's targets and move to the next step (caller holds the lock)."""
+def escalation_step_run_locked(
+    *, escalation: IncidentEscalation, incident: Incident, now: datetime
+) -> None:
+    """Page the current rule's targets and move to the next step. The caller holds the
+    escalation's and the incident's row locks."""
     batch = _StepBatch(now)
     batch.plan(escalation, incident)
     batch.write()
@@ -119,10 +122,8 @@ class _StepBatch:
         self.pages: list[Page] = []
         self.events: list[TimelineEvent] = []
         self.escalations: list[IncidentEscalation] = []
-        self._targets: dict[tuple[str, int], tuple[list[int], str | None]] = {}
-        self._users: dict[int, AbstractBaseUser | None] = {}
+        self.targets = StepTargets(now)
         self._methods: dict[int, list[ContactMethod]] = {}
-        self._managers: dict[int, list[AbstractBaseUser]] = {}
 
     def _event(self, incident: Incident, kind: str, message: str, data: dict[str, Any]) -> None:
         self.events.append(
@@ -157,10 +158,10 @@ class _StepBatch:
         rules = snapshot["rules"]
         rule = rules[escalation.rule_index]
         level = escalation.rule_index + 1
-        users, notes = self._resolve(rule["targets"])
+        users, notes = self.targets.resolve(rule["targets"])
         reason = f"rule {level}"
         if not users:
-            users = self._team_managers(incident.team_id)
+            users = self.targets.team_managers(incident.team_id)
             reason = f"rule {level} fallback to managers"
             self._event(
                 incident,
@@ -211,7 +212,8 @@ class _StepBatch:
         escalation.token = new_token()
 
     def write(self) -> None:
-        from config.celery import app as celery_app
+        from celery import current_app as celery_app
+
         from incidents.paging import tasks
 
         if self.pages:
@@ -242,91 +244,14 @@ class _StepBatch:
         transaction.on_commit(enqueue)
 
     def _invite_paged_to_channels(self) -> None:
-        """The people paged join the incident's Slack channel (after commit). At declaration
-        the channel is not reserved yet; opening it invites who was paged by then."""
-        from incidents.communication.services.channels import incident_channel_invite_later
-
+        """Tell the rooms that follow paging who was paged, per incident (the
+        communication room invites them to the incident's Slack channel after commit)."""
         paged: dict[int, tuple[Incident, dict[int, AbstractBaseUser]]] = {}
         for page in self.pages:
             _incident, users = paged.setdefault(page.incident_id, (page.incident, {}))
             users.setdefault(page.user_id, page.user)
         for incident, users in paged.values():
-            incident_channel_invite_later(incident=incident, users=list(users.values()))
-
-    # --- cached lookups ---------------------------------------------------------------------
-
-    def _user(self, user_id: int) -> AbstractBaseUser | None:
-        if user_id not in self._users:
-            self._users[user_id] = User.objects.filter(pk=user_id, is_active=True).first()
-        return self._users[user_id]
-
-    def _team_managers(self, team_id: int) -> list[AbstractBaseUser]:
-        if team_id not in self._managers:
-            from oncall.teams.models import Team
-
-            team = Team(pk=team_id)
-            self._managers[team_id] = list(team_managers(team=team).order_by("pk"))
-            for user in self._managers[team_id]:
-                self._users.setdefault(user.pk, user)
-        return self._managers[team_id]
-
-    def _target_user_ids(self, kind: str, target_id: int) -> tuple[list[int], str | None]:
-        key = (kind, target_id)
-        if key in self._targets:
-            return self._targets[key]
-        result: tuple[list[int], str | None]
-        if kind == TargetType.USER:
-            result = ([target_id], None)
-        elif kind == TargetType.SCHEDULE:
-            schedule = schedule_queryset().filter(pk=target_id).first()
-            if schedule is None:
-                result = ([], f"schedule {target_id} no longer exists")
-            else:
-                try:
-                    oncall = schedule_oncall_user_id(schedule=schedule, at=self.now)
-                except ValueError as exc:  # a broken schedule must not block paging
-                    logger.warning("Schedule %s cannot be computed: %s", schedule.pk, exc)
-                    result = ([], f"schedule {schedule.name} cannot be computed ({exc})")
-                else:
-                    result = (
-                        ([], f"nobody is on call on schedule {schedule.name}")
-                        if oncall is None
-                        else ([oncall], None)
-                    )
-        elif kind == TargetType.TEAM:
-            members = list(
-                User.objects.filter(team_memberships__team_id=target_id, is_active=True).order_by(
-                    "pk"
-                )
-            )
-            for user in members:
-                self._users.setdefault(user.pk, user)
-            result = ([u.pk for u in members], None)
-        else:
-            result = ([], f"unknown target type {kind}")
-        self._targets[key] = result
-        return result
-
-    def _resolve(self, targets: list[dict[str, Any]]) -> tuple[list[AbstractBaseUser], list[str]]:
-        """Targets -> active users, in order, without duplicates; notes say who was missing."""
-        user_ids: list[int] = []
-        notes: list[str] = []
-        for target in targets:
-            ids, note = self._target_user_ids(target["type"], target["id"])
-            user_ids.extend(ids)
-            if note:
-                notes.append(note)
-        users: list[AbstractBaseUser] = []
-        missing: list[int] = []
-        for user_id in dict.fromkeys(user_ids):
-            user = self._user(user_id)
-            if user is None:
-                missing.append(user_id)
-            else:
-                users.append(user)
-        if missing:
-            notes.append(f"user(s) {', '.join(map(str, missing))} deleted or deactivated")
-        return users, notes
+            responders_paged.send(sender=Page, incident=incident, users=list(users.values()))
 
     def _pages_for(
         self,
@@ -365,7 +290,7 @@ class _StepBatch:
                 **common,
                 contact_method=method,
                 channel=method.kind,
-                not_before=_throttled_until(method, paged_at),
+                not_before=contact_method_throttled_until(method=method, now=paged_at),
             )
             for method in methods
         ]

@@ -1,23 +1,47 @@
-"""The paging engine's sections on the pages, registered from ``IncidentsConfig.ready``:
-"On call now" and "My pending pages" on the home page, "Pages sent" on the incident page.
-Each loads what it shows in a fixed number of queries (tests/web/test_oncall_sections.py)."""
+"""The paging engine's sections on the pages, registered from ``config.apps``:
+"On call now" and "My pending pages" on the home page, "Pages sent" on the incident page,
+and the load report on the on-call page. Each loads what it shows in a fixed number of
+queries (tests/web/test_oncall_sections.py, tests/web/test_oncall_page.py)."""
 
+from datetime import timedelta
 from typing import Any
 
-from incidents.paging import selectors as paging_selectors
+from django.utils import timezone
+
+from incidents.paging.selectors import (
+    PAGE_TARGET_PER_WEEK,
+    incident_pages,
+    my_pending_pages,
+    oncall_load,
+    oncall_now,
+)
 from incidents.web.sections import register_section
+from oncall.web.panels import register_panel
+
+LOAD_DAYS = 28
 
 
 def oncall_now_context(request: Any) -> dict[str, Any]:
-    return {"teams": paging_selectors.oncall_now(user=request.user)}
+    return {"teams": oncall_now(user=request.user)}
 
 
 def my_pending_pages_context(request: Any) -> dict[str, Any]:
-    return {"rows": paging_selectors.my_pending_pages(user=request.user)}
+    return {"rows": my_pending_pages(user=request.user)}
 
 
 def pages_sent_context(request: Any, incident: Any) -> dict[str, Any]:
-    return {"pages": list(paging_selectors.incident_pages(incident=incident))}
+    return {"pages": list(incident_pages(incident=incident))}
+
+
+def oncall_load_context(request: Any, team: Any) -> dict[str, Any]:
+    until = timezone.now()
+    since = until - timedelta(days=LOAD_DAYS)
+    return {
+        "since": since,
+        "until": until,
+        "rows": oncall_load(team=team, since=since, until=until),
+        "target": PAGE_TARGET_PER_WEEK,
+    }
 
 
 def register() -> None:
@@ -40,5 +64,11 @@ def register() -> None:
         name="pages-sent-by-engine",
         template="oncall/_pages_sent.html",
         context=pages_sent_context,
+        order=10,
+    )
+    register_panel(
+        name="load-report",
+        template="oncall/_load_report.html",
+        context=oncall_load_context,
         order=10,
     )

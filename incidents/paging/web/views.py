@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from common.errors import DomainError
 from incidents import services
 from incidents.models import Incident, IncidentStatus
-from incidents.paging import services as escalation
+from incidents.paging.services import ack_token_read
 
 
 @login_not_required
@@ -24,7 +24,7 @@ from incidents.paging import services as escalation
 @require_http_methods(["GET", "POST"])
 def acknowledge_link(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        incident_id, user_id = escalation.ack_token_read(token)
+        incident_id, user_id = ack_token_read(token)
     except signing.SignatureExpired:
         return render(
             request, "incidents/ack.html", {"error": "This link has expired."}, status=410

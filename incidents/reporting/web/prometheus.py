@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from incidents.reporting import prometheus as metrics
+from incidents.reporting.prometheus import prometheus_text
 
 
 @require_GET
@@ -20,6 +20,4 @@ def prometheus_metrics(request: HttpRequest) -> HttpResponse:
         response = HttpResponse("A valid bearer token is required.\n", status=401)
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    return HttpResponse(
-        metrics.prometheus_text(), content_type="text/plain; version=0.0.4; charset=utf-8"
-    )
+    return HttpResponse(prometheus_text(), content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -1,5 +1,6 @@
-"""Server-rendered pages. Reads go through selectors (and incidents.metrics), writes
-through incidents.services; a domain error becomes a message on the page."""
+"""The metrics page (``/metrics/``): the figures of a period, as a table with two inline
+SVG charts, or as CSV (``?format=csv``). A bad period or team becomes a message on the
+page."""
 
 import csv
 from typing import Any
@@ -9,11 +10,10 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from common.errors import DomainError
-from incidents.reporting import selectors as reporting_selectors
+from incidents.reporting.scope import metrics_scope_for
+from incidents.reporting.selectors import incident_metrics
 from incidents.reporting.web import charts
-from incidents.web.forms import (
-    MetricsForm,
-)
+from incidents.reporting.web.forms import MetricsForm
 
 
 def metrics_page(request: HttpRequest) -> HttpResponse:
@@ -23,14 +23,14 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
     if form.is_valid() or not request.GET:
         data = form.cleaned_data if request.GET else {}
         try:
-            scope = reporting_selectors.metrics_scope_for(
+            scope = metrics_scope_for(
                 user=request.user,
                 team=data.get("team") or None,
                 since=data["since"].isoformat() if data.get("since") else None,
                 until=data["until"].isoformat() if data.get("until") else None,
                 severity=data.get("severity") or None,
             )
-            figures = reporting_selectors.incident_metrics(scope)
+            figures = incident_metrics(scope)
         except DomainError as exc:
             error = exc.detail + "".join(
                 f" {field}: {' '.join(msgs)}" for field, msgs in exc.errors.items()
@@ -49,7 +49,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
 
 def _metrics_csv(figures: dict[str, Any]) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="tocsin-reporting_providers.csv"'
+    response["Content-Disposition"] = 'attachment; filename="tocsin-metrics.csv"'
     writer = csv.writer(response)
     severities = list(figures["by_severity"])
     writer.writerow(

@@ -1,10 +1,12 @@
+"""Serializers of the contact methods and on-call preferences API."""
+
 from rest_framework import serializers
 
 from oncall.contacts.models import ContactKind, ContactMethod
-from oncall.schedules.api.serializers import StrictSerializer
+from oncall.teams.api.serializers import OnCallInputSerializer
 
 
-class ContactMethodInputSerializer(StrictSerializer):
+class ContactMethodInputSerializer(OnCallInputSerializer):
     kind = serializers.ChoiceField(choices=ContactKind.choices)
     address = serializers.CharField(max_length=500)
     label = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
@@ -15,7 +17,7 @@ class ContactMethodInputSerializer(StrictSerializer):
     )
 
 
-class ContactMethodUpdateInputSerializer(StrictSerializer):
+class ContactMethodUpdateInputSerializer(OnCallInputSerializer):
     address = serializers.CharField(max_length=500, required=False)
     label = serializers.CharField(max_length=100, required=False, allow_blank=True)
     secret = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -23,7 +25,7 @@ class ContactMethodUpdateInputSerializer(StrictSerializer):
     min_interval_seconds = serializers.IntegerField(min_value=0, max_value=3600, required=False)
 
 
-class PreferenceInputSerializer(StrictSerializer):
+class PreferenceInputSerializer(OnCallInputSerializer):
     notify_hours_before_shift = serializers.IntegerField(
         min_value=0, max_value=48, allow_null=True, required=False, default=None
     )

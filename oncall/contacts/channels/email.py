@@ -1,3 +1,5 @@
+"""Email: the message to the contact method's address through Django's mail backend."""
+
 from django.conf import settings
 from django.core.mail import send_mail
 

@@ -1,20 +1,23 @@
+"""Serializers of the escalation policies API: a policy with its rules and their
+targets (input and output), and a team's default policy (input)."""
+
 from rest_framework import serializers
 
 from oncall.policies.models import EscalationPolicy, TargetType
-from oncall.schedules.api.serializers import StrictSerializer
+from oncall.teams.api.serializers import OnCallInputSerializer
 
 
-class TargetSerializer(StrictSerializer):
+class TargetSerializer(OnCallInputSerializer):
     type = serializers.ChoiceField(choices=TargetType.choices)
     id = serializers.IntegerField()
 
 
-class RuleInputSerializer(StrictSerializer):
+class RuleInputSerializer(OnCallInputSerializer):
     delay_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60)
     targets = TargetSerializer(many=True, allow_empty=False)
 
 
-class PolicyInputSerializer(StrictSerializer):
+class PolicyInputSerializer(OnCallInputSerializer):
     team = serializers.IntegerField()
     name = serializers.CharField(max_length=100)
     description = serializers.CharField(required=False, allow_blank=True, default="")
@@ -22,14 +25,14 @@ class PolicyInputSerializer(StrictSerializer):
     rules = RuleInputSerializer(many=True, allow_empty=False)
 
 
-class PolicyUpdateInputSerializer(StrictSerializer):
+class PolicyUpdateInputSerializer(OnCallInputSerializer):
     name = serializers.CharField(max_length=100, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     repeat = serializers.IntegerField(min_value=0, max_value=9, required=False)
     rules = RuleInputSerializer(many=True, required=False, allow_empty=False)
 
 
-class TeamPolicyInputSerializer(StrictSerializer):
+class TeamPolicyInputSerializer(OnCallInputSerializer):
     escalation_policy = serializers.IntegerField(allow_null=True)
 
 

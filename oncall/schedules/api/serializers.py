@@ -1,27 +1,21 @@
+"""Serializers of the schedules API: schedules with their layers and restrictions,
+overrides (input), and schedules, shifts, gaps and overrides (output)."""
+
 from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
 from oncall.schedules.models import Rotation, Schedule, ScheduleOverride
-from oncall.teams.api.serializers import UserRefSerializer
+from oncall.schedules.selectors import parse_hhmm
+from oncall.teams.api.serializers import OnCallInputSerializer, UserRefSerializer
 
 # --- input ------------------------------------------------------------------------------
 
 
-class StrictSerializer(serializers.Serializer):
-    """Unknown fields are an error rather than silently ignored."""
-
-    def validate(self, attrs):
-        unknown = sorted(set(getattr(self, "initial_data", {}) or {}) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return attrs
-
-
 class HHMMField(serializers.CharField):
-    def to_internal_value(self, data):
-        from oncall.schedules.selectors import parse_hhmm
+    """A wall-clock time written "HH:MM"."""
 
+    def to_internal_value(self, data):
         try:
             return parse_hhmm(data)
         except ValueError as exc:
@@ -31,7 +25,7 @@ class HHMMField(serializers.CharField):
         return value.strftime("%H:%M")
 
 
-class RestrictionSerializer(StrictSerializer):
+class RestrictionSerializer(OnCallInputSerializer):
     weekdays = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=7), allow_empty=False
     )
@@ -50,7 +44,7 @@ class RestrictionSerializer(StrictSerializer):
         }
 
 
-class LayerInputSerializer(StrictSerializer):
+class LayerInputSerializer(OnCallInputSerializer):
     name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     users = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
     rotation = serializers.ChoiceField(choices=Rotation.choices, default=Rotation.WEEKLY)
@@ -62,7 +56,7 @@ class LayerInputSerializer(StrictSerializer):
     restrictions = RestrictionSerializer(many=True, required=False, default=list)
 
 
-class ScheduleInputSerializer(StrictSerializer):
+class ScheduleInputSerializer(OnCallInputSerializer):
     team = serializers.IntegerField()
     name = serializers.CharField(max_length=100)
     description = serializers.CharField(required=False, allow_blank=True, default="")
@@ -70,14 +64,14 @@ class ScheduleInputSerializer(StrictSerializer):
     layers = LayerInputSerializer(many=True, required=False, default=list)
 
 
-class ScheduleUpdateInputSerializer(StrictSerializer):
+class ScheduleUpdateInputSerializer(OnCallInputSerializer):
     name = serializers.CharField(max_length=100, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     time_zone = serializers.CharField(max_length=64, required=False)
     layers = LayerInputSerializer(many=True, required=False)
 
 
-class OverrideInputSerializer(StrictSerializer):
+class OverrideInputSerializer(OnCallInputSerializer):
     user = serializers.IntegerField()
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()

@@ -1,7 +1,22 @@
+"""Serializers of the teams API, the one way a person appears in every response
+(``UserRefSerializer``), and the base of the on-call API's input serializers."""
+
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from common.api import StrictInputMixin
 from oncall.teams.models import Team, TeamMembership, TeamRole
+
+
+class OnCallInputSerializer(StrictInputMixin, serializers.Serializer):
+    """Unknown fields are an error rather than silently ignored."""
+
+    # Base of the schedules, escalation policies and contact methods input: an unknown
+    # field is a 400 "Unknown field.", reported once the known fields are valid and for the
+    # request body only, as these endpoints have always answered. (The docstring is the
+    # schemas' description in the API docs.)
+    unknown_field_message = "Unknown field."
+    unknown_fields_last = True
 
 
 class UserRefSerializer(serializers.Serializer):

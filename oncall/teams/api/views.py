@@ -1,3 +1,6 @@
+"""The teams API: list and read teams, create them (staff), add and remove members
+(the team's managers)."""
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action

@@ -1,5 +1,7 @@
 """Slack incident channels against a real local HTTP receiver standing in for Slack."""
 
+from functools import partial
+
 import pytest
 
 from incidents import services
@@ -14,21 +16,17 @@ from incidents.models import IncidentStatus, Severity
 pytestmark = pytest.mark.django_db
 
 
-def declare(team, member, severity="SEV1", title="Checkout is down"):
-    return services.incident_create(
-        actor=member,
-        team=team,
-        title=title,
-        severity=Severity.objects.get(name=severity),
-        commander=member,
-    )
+@pytest.fixture
+def declare(declare):
+    """Each test says when the declaration commits."""
+    return partial(declare, title="Checkout is down", commit=False)
 
 
 def test_sev1_gets_a_channel_with_the_commander_and_the_whole_story(
-    slack, team, member, django_capture_on_commit_callbacks
+    slack, team, member, django_capture_on_commit_callbacks, declare
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        incident = declare(team, member)
+        incident = declare(team, member, commander=member)
 
     assert slack.methods() == [
         "conversations.create",
@@ -68,10 +66,10 @@ def test_sev1_gets_a_channel_with_the_commander_and_the_whole_story(
 
 
 def test_lower_severities_get_no_channel_until_raised(
-    slack, team, member, django_capture_on_commit_callbacks
+    slack, team, member, django_capture_on_commit_callbacks, declare
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        incident = declare(team, member, severity="SEV3", title="Slow exports")
+        incident = declare(team, member, commander=member, severity="SEV3", title="Slow exports")
         status_update_post(incident=incident, actor=member, message="Looking", audience="internal")
     assert slack.calls == []
     assert not IncidentChannel.objects.exists()
@@ -84,18 +82,20 @@ def test_lower_severities_get_no_channel_until_raised(
     assert IncidentChannel.objects.get().state == IncidentChannelState.CREATED
 
 
-def test_no_token_means_no_slack(settings, team, member, django_capture_on_commit_callbacks):
+def test_no_token_means_no_slack(
+    settings, team, member, django_capture_on_commit_callbacks, declare
+):
     settings.SLACK_BOT_TOKEN = ""
     with django_capture_on_commit_callbacks(execute=True):
-        declare(team, member)
+        declare(team, member, commander=member)
     assert not IncidentChannel.objects.exists()
 
 
 def test_failing_slack_is_retried_recorded_and_does_not_stop_the_incident(
-    failing_slack, team, member, django_capture_on_commit_callbacks
+    failing_slack, team, member, django_capture_on_commit_callbacks, declare
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        incident = declare(team, member)
+        incident = declare(team, member, commander=member)
     # One attempt and SLACK_MAX_RETRIES (2) retries, then the failure is recorded.
     assert failing_slack.methods() == ["conversations.create"] * 3
     channel = IncidentChannel.objects.get(incident=incident)
@@ -118,10 +118,10 @@ def test_failing_slack_is_retried_recorded_and_does_not_stop_the_incident(
 
 
 def test_a_failing_post_is_recorded_on_the_timeline(
-    slack, eager_retries, team, member, django_capture_on_commit_callbacks
+    slack, eager_retries, team, member, django_capture_on_commit_callbacks, declare
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        incident = declare(team, member)
+        incident = declare(team, member, commander=member)
     slack.fail = True
     with django_capture_on_commit_callbacks(execute=True):
         status_update_post(

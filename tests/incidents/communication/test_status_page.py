@@ -7,9 +7,8 @@ import pytest
 import time_machine
 
 from incidents import services
-from incidents.communication.models import MaintenanceWindow
 from incidents.communication.services.updates import incident_communication_set, status_update_post
-from incidents.models import Severity
+from incidents.models import MaintenanceWindow, Severity
 from tests.incidents.factories import ServiceFactory
 from tests.oncall.factories import TeamFactory, TeamMembershipFactory, UserFactory
 

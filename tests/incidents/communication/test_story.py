@@ -1,4 +1,4 @@
-"""The issue's "done when", end to end through the public surfaces: an alert opens an
+"""The communication promise end to end through the public surfaces: an alert opens an
 incident with the right runbook on top; the commander is reminded to update the status
 page and does; the public page shows the update and nothing private; the Slack channel
 receives the story; a runbook not tested for 90 days is flagged."""

@@ -1,41 +1,33 @@
 """Mirroring incidents to PagerDuty through pdpyras, against a local receiver."""
 
+from functools import partial
+
 import pytest
 from django.test import override_settings
 
 from incidents import services
 from incidents.mirroring.models import MirrorDelivery, MirrorDeliveryStatus
 from incidents.mirroring.services import mirror_flush, pagerduty_mirror_create
-from incidents.models import Severity, TimelineEventKind
+from incidents.models import TimelineEventKind
 from tests.incidents.factories import ServiceFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def eager():
+def eager(eager_celery, eager_retries):
     """Run tasks in-process. Eager retries only run when errors do not propagate (with
     propagation Celery re-raises the Retry instead of running the task again)."""
-    from config.celery import app
-
-    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager, app.conf.task_eager_propagates = True, False
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
 
 
-def declare(team, severity="SEV1", **kwargs):
-    return services.incident_create(
-        actor=None,
-        team=team,
-        title="Payments down",
-        severity=Severity.objects.get(name=severity),
-        **kwargs,
-    )
+@pytest.fixture
+def declare(declare):
+    """Each test says when the declaration commits."""
+    return partial(declare, title="Payments down", commit=False)
 
 
 def test_trigger_acknowledge_resolve_reach_pagerduty_in_order(
-    team, eager, pagerduty_receiver, django_capture_on_commit_callbacks
+    team, eager, pagerduty_receiver, django_capture_on_commit_callbacks, declare
 ):
     pagerduty_mirror_create(actor=None, team=team, routing_key="R" * 32)
     with pagerduty_receiver() as pd, override_settings(PAGERDUTY_EVENTS_URL=pd.url):
@@ -46,8 +38,8 @@ def test_trigger_acknowledge_resolve_reach_pagerduty_in_order(
         with django_capture_on_commit_callbacks(execute=True):
             services.incident_resolve(incident=incident, actor=None)
 
-    assert [r["path"] for r in pd.requests] == ["/v2/enqueue"] * 3
-    bodies = [r["body"] for r in pd.requests]
+    assert [r.path for r in pd.requests] == ["/v2/enqueue"] * 3
+    bodies = [r.json() for r in pd.requests]
     assert [b["event_action"] for b in bodies] == ["trigger", "acknowledge", "resolve"]
     assert {b["dedup_key"] for b in bodies} == {str(incident.pk)}
     assert {b["routing_key"] for b in bodies} == {"R" * 32}
@@ -66,7 +58,7 @@ def test_trigger_acknowledge_resolve_reach_pagerduty_in_order(
 
 
 def test_receiver_that_fails_then_recovers_still_gets_every_event(
-    team, eager, pagerduty_receiver, django_capture_on_commit_callbacks
+    team, eager, pagerduty_receiver, django_capture_on_commit_callbacks, declare
 ):
     pagerduty_mirror_create(actor=None, team=team, routing_key="R" * 32)
     with pagerduty_receiver(fail_first=2) as pd, override_settings(PAGERDUTY_EVENTS_URL=pd.url):
@@ -76,7 +68,7 @@ def test_receiver_that_fails_then_recovers_still_gets_every_event(
             services.incident_resolve(incident=incident, actor=None)
 
     # Two refusals, then the trigger and the resolve, in order.
-    assert [r["body"]["event_action"] for r in pd.requests] == [
+    assert [r.json()["event_action"] for r in pd.requests] == [
         "trigger",
         "trigger",
         "trigger",
@@ -91,7 +83,7 @@ def test_receiver_that_fails_then_recovers_still_gets_every_event(
 
 
 def test_gives_up_after_max_attempts_and_says_so_on_the_timeline(
-    team, eager, pagerduty_receiver, django_capture_on_commit_callbacks, settings
+    team, eager, pagerduty_receiver, django_capture_on_commit_callbacks, settings, declare
 ):
     settings.PAGERDUTY_MIRROR_MAX_ATTEMPTS = 3
     pagerduty_mirror_create(actor=None, team=team, routing_key="R" * 32)
@@ -110,7 +102,7 @@ def test_gives_up_after_max_attempts_and_says_so_on_the_timeline(
 
 
 def test_unreachable_pagerduty_is_recorded_and_sent_later(
-    team, pagerduty_receiver, django_capture_on_commit_callbacks, settings
+    team, pagerduty_receiver, django_capture_on_commit_callbacks, settings, declare
 ):
     pagerduty_mirror_create(actor=None, team=team, routing_key="R" * 32)
     with pagerduty_receiver() as pd:
@@ -129,7 +121,7 @@ def test_unreachable_pagerduty_is_recorded_and_sent_later(
 
 
 def test_service_mirror_wins_over_team_mirror_and_no_mirror_sends_nothing(
-    team, other_team, eager, pagerduty_receiver, django_capture_on_commit_callbacks
+    team, other_team, eager, pagerduty_receiver, django_capture_on_commit_callbacks, declare
 ):
     checkout = ServiceFactory(team=team)
     pagerduty_mirror_create(actor=None, team=team, routing_key="TEAM")
@@ -146,7 +138,7 @@ def test_service_mirror_wins_over_team_mirror_and_no_mirror_sends_nothing(
 
 
 def test_reopen_triggers_again_and_skipping_acknowledge_still_acknowledges(
-    team, eager, pagerduty_receiver, django_capture_on_commit_callbacks
+    team, eager, pagerduty_receiver, django_capture_on_commit_callbacks, declare
 ):
     pagerduty_mirror_create(actor=None, team=team, routing_key="R" * 32)
     with pagerduty_receiver() as pd, override_settings(PAGERDUTY_EVENTS_URL=pd.url):
@@ -167,7 +159,7 @@ def test_reopen_triggers_again_and_skipping_acknowledge_still_acknowledges(
 
 
 def test_sweeper_resends_deliveries_whose_task_was_lost_but_not_those_backing_off(
-    team, eager, pagerduty_receiver
+    team, eager, pagerduty_receiver, declare
 ):
     from datetime import timedelta
 

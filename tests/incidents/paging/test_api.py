@@ -2,7 +2,6 @@
 
 from datetime import UTC, date, datetime, time, timedelta
 
-import pytest
 import time_machine
 
 from incidents.paging.models import Page
@@ -11,11 +10,6 @@ from tests.incidents.factories import IncidentFactory
 from tests.oncall.factories import make_policy, make_schedule, member_of
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def test_incident_pages_endpoint(api, team, committing, outsider, django_assert_max_num_queries):

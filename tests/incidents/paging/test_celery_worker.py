@@ -8,19 +8,17 @@ import os
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
-from config.celery import app
-from incidents.models import Severity
 from incidents.paging.models import Page, PageStatus
 from oncall.contacts.models import ContactMethod
-from tests.httpsink import HttpSink
+from tests.harness.receivers import HttpReceiver
+from tests.harness.tasks import tasks_published_to
 from tests.incidents.factories import IncidentFactory
-from tests.oncall.factories import TeamFactory, make_policy, member_of
+from tests.oncall.factories import make_policy
 
 pytestmark = [
     pytest.mark.postgres,
@@ -31,7 +29,7 @@ pytestmark = [
 BROKER = os.environ.get("TOCSIN_TEST_BROKER_URL", "redis://127.0.0.1:6379/3")
 
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]  # the project: tests/incidents/paging/ is three down
 
 
 @pytest.fixture
@@ -43,14 +41,8 @@ def redis_broker():
     except redis.RedisError:
         pytest.skip(f"Redis is not running at {BROKER}")
     client.flushdb()  # our own database number: leftovers of an earlier run
-    saved = app.conf.broker_url, app.conf.task_always_eager
-    app.conf.broker_url, app.conf.task_always_eager = BROKER, False
-    app._pool = None
-    app.amqp._producer_pool = None
-    yield
-    app.conf.broker_url, app.conf.task_always_eager = saved
-    app._pool = None
-    app.amqp._producer_pool = None
+    with tasks_published_to(BROKER):
+        yield
     client.flushdb()
 
 
@@ -101,21 +93,10 @@ def worker(redis_broker, tmp_path):
     log.close()
 
 
-def test_real_worker_delivers_a_page_to_a_webhook(worker):
+def test_real_worker_delivers_a_page_to_a_webhook(worker, severities, team, alice):
     process, log_path = worker
-    Severity.objects.get_or_create(
-        name="SEV1",
-        defaults={
-            "level": 1,
-            "label": "critical",
-            "ack_target": timedelta(minutes=5),
-            "resolve_target": timedelta(hours=4),
-        },
-    )
-    team = TeamFactory(name="Payments", key="PAY", slug="payments")
-    alice = member_of(team, "alice")
     make_policy(team, [(5, [alice])])
-    with HttpSink() as sink:
+    with HttpReceiver() as sink:
         ContactMethod.objects.create(
             user=alice, kind="webhook", address=sink.url + "/page", secret="worker-secret"
         )

@@ -1,9 +1,8 @@
 """Paging engine scenarios (eager Celery, frozen time). One test per behaviour."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
-import time_machine
 from django.core import mail
 
 from incidents import services
@@ -12,31 +11,13 @@ from incidents.paging import tasks
 from incidents.paging.models import EscalationState, IncidentEscalation, Page, PageStatus
 from oncall.contacts.models import ContactMethod
 from oncall.policies.models import EscalationRule, EscalationTarget
-from tests.incidents.factories import IncidentFactory
-from tests.oncall.factories import make_policy, make_schedule, member_of
-
-T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+from tests.oncall.factories import make_policy, make_schedule
 
 
 @pytest.fixture
-def clock():
-    with time_machine.travel(T0, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def people(team, manager):
-    return {
-        "alice": member_of(team, "alice"),
-        "bob": member_of(team, "bob"),
-        "carol": member_of(team, "carol"),
-        "manager": manager,
-    }
+def people(manager, people):
+    """The team's engineers and its manager (who is paged when a rule has nobody)."""
+    return {**people, "manager": manager}
 
 
 @pytest.fixture
@@ -52,18 +33,8 @@ def paged(incident=None):
     return [(p.user.username, p.level, p.loop) for p in pages.order_by("created_at", "pk")]
 
 
-def sweep(committing):
-    with committing():
-        return tasks.run_due_escalations.delay().get()
-
-
-def declare(committing, team, **kwargs):
-    with committing():
-        return IncidentFactory(team=team, severity="SEV1", **kwargs)
-
-
-def test_first_rule_paged_at_once(clock, committing, team, policy, people):
-    incident = declare(committing, team)
+def test_first_rule_paged_at_once(clock, committing, team, policy, people, declare):
+    incident = declare(team)
     assert paged(incident) == [("alice", 1, 0)]
     page = Page.objects.get()
     assert page.status == PageStatus.SENT and page.channel == "email"
@@ -75,26 +46,28 @@ def test_first_rule_paged_at_once(clock, committing, team, policy, people):
 
 
 def test_escalates_to_second_rule_after_delay_and_not_a_second_before(
-    clock, committing, team, policy
+    clock, committing, team, policy, declare, sweep
 ):
-    incident = declare(committing, team)
+    incident = declare(team)
     clock.shift(timedelta(minutes=5) - timedelta(seconds=1))
-    sweep(committing)
+    sweep()
     assert paged(incident) == [("alice", 1, 0)]
     clock.shift(timedelta(seconds=1))
-    sweep(committing)
+    sweep()
     assert paged(incident) == [("alice", 1, 0), ("bob", 2, 0)]
     clock.shift(timedelta(minutes=10))
-    sweep(committing)
+    sweep()
     assert paged(incident)[-1] == ("carol", 3, 0)
 
 
-def test_repeat_runs_the_whole_policy_n_times_then_stops(clock, committing, team, people):
+def test_repeat_runs_the_whole_policy_n_times_then_stops(
+    clock, committing, team, people, declare, sweep
+):
     make_policy(team, [(1, [people["alice"]]), (2, [people["bob"]])], repeat=2)
-    incident = declare(committing, team)
+    incident = declare(team)
     for _ in range(20):
         clock.shift(timedelta(minutes=1))
-        sweep(committing)
+        sweep()
     assert paged(incident) == [
         ("alice", 1, 0),
         ("bob", 2, 0),
@@ -107,23 +80,23 @@ def test_repeat_runs_the_whole_policy_n_times_then_stops(clock, committing, team
 
 
 def test_acknowledge_stops_it_and_a_later_tick_pages_nobody(
-    clock, committing, team, policy, people
+    clock, committing, team, policy, people, declare, sweep
 ):
-    incident = declare(committing, team)
+    incident = declare(team)
     with committing():
         services.incident_acknowledge(incident=incident, actor=people["alice"])
     clock.shift(timedelta(hours=2))
-    sweep(committing)
+    sweep()
     assert paged(incident) == [("alice", 1, 0)]
     assert IncidentEscalation.objects.get().state == EscalationState.STOPPED
 
 
-def test_stale_task_token_does_nothing(clock, committing, team, policy, people):
-    incident = declare(committing, team)
+def test_stale_task_token_does_nothing(clock, committing, team, policy, people, declare, sweep):
+    incident = declare(team)
     state = IncidentEscalation.objects.get(incident=incident)
     old_token = state.token
     clock.shift(timedelta(minutes=5))
-    sweep(committing)  # the sweep ran the step, so the task's token is stale
+    sweep()  # the sweep ran the step, so the task's token is stale
     clock.shift(timedelta(minutes=10))
     with committing():
         assert tasks.escalation_step.delay(state.pk, old_token).get() is False
@@ -136,17 +109,17 @@ def test_stale_task_token_does_nothing(clock, committing, team, policy, people):
     assert paged(incident)[-1] == ("carol", 3, 0)
 
 
-def test_resolve_stops_it(clock, committing, team, policy, people):
-    incident = declare(committing, team)
+def test_resolve_stops_it(clock, committing, team, policy, people, declare, sweep):
+    incident = declare(team)
     with committing():
         services.incident_resolve(incident=incident, actor=people["alice"])
     clock.shift(timedelta(hours=1))
-    sweep(committing)
+    sweep()
     assert paged(incident) == [("alice", 1, 0)]
 
 
-def test_reopen_restarts_it(clock, committing, team, policy, people):
-    incident = declare(committing, team)
+def test_reopen_restarts_it(clock, committing, team, policy, people, declare, sweep):
+    incident = declare(team)
     with committing():
         services.incident_resolve(incident=incident, actor=people["alice"])
     clock.shift(timedelta(minutes=30))
@@ -155,12 +128,12 @@ def test_reopen_restarts_it(clock, committing, team, policy, people):
     assert paged(incident) == [("alice", 1, 0), ("alice", 1, 0)]
     assert list(Page.objects.values_list("run", flat=True)) == [1, 2]
     clock.shift(timedelta(minutes=5))
-    sweep(committing)
+    sweep()
     assert paged(incident)[-1] == ("bob", 2, 0)
 
 
 def test_rule_with_a_schedule_pages_whoever_is_on_call_at_that_moment(
-    clock, committing, team, people
+    clock, committing, team, people, declare, sweep
 ):
     # Daily handoff at 10:05: alice until then, bob afterwards.
     schedule = make_schedule(
@@ -175,23 +148,25 @@ def test_rule_with_a_schedule_pages_whoever_is_on_call_at_that_moment(
         ],
     )
     make_policy(team, [(10, [schedule]), (10, [schedule])])
-    incident = declare(committing, team)
+    incident = declare(team)
     clock.shift(timedelta(minutes=10))
-    sweep(committing)
+    sweep()
     assert paged(incident) == [("alice", 1, 0), ("bob", 2, 0)]
 
 
-def test_empty_rule_falls_through_to_managers(clock, committing, team, people):
+def test_empty_rule_falls_through_to_managers(clock, committing, team, people, declare):
     empty = make_schedule(team, [], name="Nobody yet")
     make_policy(team, [(5, [empty])])
-    incident = declare(committing, team)
+    incident = declare(team)
     assert paged(incident) == [("priya", 1, 0)]
     assert Page.objects.get().reason == "rule 1 fallback to managers"
     assert incident.timeline.filter(kind="escalation", data__event="empty_rule").exists()
 
 
-def test_policy_edited_mid_escalation_does_not_affect_it(clock, committing, team, policy, people):
-    incident = declare(committing, team)
+def test_policy_edited_mid_escalation_does_not_affect_it(
+    clock, committing, team, policy, people, declare, sweep
+):
+    incident = declare(team)
     second = EscalationRule.objects.get(policy=policy, position=1)
     EscalationTarget.objects.filter(rule=second).update(user=people["carol"])
     second.delay_minutes = 60
@@ -199,28 +174,30 @@ def test_policy_edited_mid_escalation_does_not_affect_it(clock, committing, team
     policy.repeat = 5
     policy.save()
     clock.shift(timedelta(minutes=5))
-    sweep(committing)
+    sweep()
     assert paged(incident)[-1] == ("bob", 2, 0)
     clock.shift(timedelta(minutes=10))
-    sweep(committing)
+    sweep()
     assert paged(incident)[-1] == ("carol", 3, 0)
     assert IncidentEscalation.objects.get().state == EscalationState.EXHAUSTED
 
 
-def test_user_deactivated_or_deleted_mid_escalation(clock, committing, team, policy, people):
-    incident = declare(committing, team)
+def test_user_deactivated_or_deleted_mid_escalation(
+    clock, committing, team, policy, people, declare, sweep
+):
+    incident = declare(team)
     people["bob"].is_active = False
     people["bob"].save()
     people["carol"].delete()
     clock.shift(timedelta(minutes=5))
-    sweep(committing)
+    sweep()
     clock.shift(timedelta(minutes=10))
-    sweep(committing)
+    sweep()
     # Both later rules had nobody left: each fell through to the managers.
     assert paged(incident) == [("alice", 1, 0), ("priya", 2, 0), ("priya", 3, 0)]
 
 
-def test_many_incidents_at_once(clock, committing, team, people):
+def test_many_incidents_at_once(clock, committing, team, people, declare, sweep):
     make_policy(team, [(5, [people["alice"]]), (5, [people["bob"]])])
     ContactMethod.objects.create(
         user=people["alice"], kind="email", address="alice@example.com", min_interval_seconds=0
@@ -228,10 +205,10 @@ def test_many_incidents_at_once(clock, committing, team, people):
     ContactMethod.objects.create(
         user=people["bob"], kind="email", address="bob@example.com", min_interval_seconds=0
     )
-    incidents = [declare(committing, team) for _ in range(25)]
+    incidents = [declare(team) for _ in range(25)]
     assert Page.objects.filter(level=1).count() == 25
     clock.shift(timedelta(minutes=5))
-    assert sweep(committing)["steps"] == 25
+    assert sweep()["steps"] == 25
     assert Page.objects.filter(level=2, status=PageStatus.SENT).count() == 25
     # The 25 second-level pages went out to bob as one bundled message.
     bob_mails = [m for m in mail.outbox if m.to == ["bob@example.com"]]
@@ -240,32 +217,34 @@ def test_many_incidents_at_once(clock, committing, team, people):
         assert paged(incident) == [("alice", 1, 0), ("bob", 2, 0)]
 
 
-def test_duplicate_pages_suppressed(clock, committing, team, people):
+def test_duplicate_pages_suppressed(clock, committing, team, people, declare, sweep):
     # alice is targeted directly, via the whole team and twice in the rule: one page.
     make_policy(team, [(5, [people["alice"], people["alice"]])])
-    incident = declare(committing, team)
+    incident = declare(team)
     assert paged(incident) == [("alice", 1, 0)]
     # Running every caller again (redelivered task, sweep, step task) adds nothing.
     state = IncidentEscalation.objects.get()
     with committing():
         tasks.escalation_step.delay(state.pk, state.token).get()
-    sweep(committing)
-    sweep(committing)
+    sweep()
+    sweep()
     assert paged(incident) == [("alice", 1, 0)]
     assert len(mail.outbox) == 1
 
 
-def test_bundling_several_incidents_paging_the_same_person(clock, committing, team, people):
+def test_bundling_several_incidents_paging_the_same_person(
+    clock, committing, team, people, declare, sweep
+):
     make_policy(team, [(30, [people["alice"]])])
-    first = declare(committing, team)
+    first = declare(team)
     clock.shift(timedelta(seconds=10))
-    second = declare(committing, team)
+    second = declare(team)
     clock.shift(timedelta(seconds=10))
-    third = declare(committing, team)
+    third = declare(team)
     # The first page went out alone; the next two wait for the email throttle (60 s)...
     assert len(mail.outbox) == 1
     clock.shift(timedelta(seconds=40))
-    sweep(committing)
+    sweep()
     # ...and go out together as one message naming both incidents.
     assert len(mail.outbox) == 2
     assert mail.outbox[1].subject == "2 incidents need you"
@@ -274,34 +253,36 @@ def test_bundling_several_incidents_paging_the_same_person(clock, committing, te
     assert set(Page.objects.values_list("bundle_size", flat=True)) == {1, 2}
 
 
-def test_throttling_queues_rather_than_drops(clock, committing, team, people):
+def test_throttling_queues_rather_than_drops(clock, committing, team, people, declare, sweep):
     make_policy(team, [(1, [people["alice"]])], repeat=3)
-    incident = declare(committing, team)
+    incident = declare(team)
     clock.shift(timedelta(minutes=1) - timedelta(seconds=30))
     clock.shift(timedelta(seconds=30))
-    sweep(committing)  # second page due at +60 s, exactly when the throttle allows
+    sweep()  # second page due at +60 s, exactly when the throttle allows
     clock.shift(timedelta(seconds=30))
-    sweep(committing)
+    sweep()
     assert len(mail.outbox) == 2
     page = Page.objects.filter(incident=incident).order_by("pk").last()
     assert page.status == PageStatus.SENT
     # Set a long throttle: the next page queues, then goes out when allowed.
     ContactMethod.objects.filter(user=people["alice"]).update(min_interval_seconds=600)
     clock.shift(timedelta(seconds=30))
-    sweep(committing)
+    sweep()
     assert Page.objects.filter(status=PageStatus.QUEUED).count() == 1
     assert len(mail.outbox) == 2
     clock.shift(timedelta(minutes=10))
-    sweep(committing)
+    sweep()
     assert len(mail.outbox) == 3
     assert not Page.objects.filter(status=PageStatus.QUEUED).exists()
 
 
-def test_contact_method_with_no_address_records_a_failed_page(clock, committing, team, people):
+def test_contact_method_with_no_address_records_a_failed_page(
+    clock, committing, team, people, declare
+):
     people["alice"].email = ""
     people["alice"].save()
     make_policy(team, [(5, [people["alice"]])])
-    incident = declare(committing, team)
+    incident = declare(team)
     page = Page.objects.get(incident=incident)
     assert page.status == PageStatus.FAILED and page.error == "No working contact method."
 
@@ -311,7 +292,7 @@ def test_ack_token_round_trip(team, people, incident):
     assert escalation.ack_token_read(token) == (incident.pk, people["alice"].pk)
 
 
-def test_broken_schedule_falls_through_to_managers(clock, committing, team, people):
+def test_broken_schedule_falls_through_to_managers(clock, committing, team, people, declare):
     broken = make_schedule(
         team,
         [
@@ -326,7 +307,7 @@ def test_broken_schedule_falls_through_to_managers(clock, committing, team, peop
         name="Broken",
     )
     make_policy(team, [(5, [broken])])
-    incident = declare(committing, team)
+    incident = declare(team)
     assert paged(incident) == [("priya", 1, 0)]
     event = incident.timeline.get(kind="escalation", data__event="empty_rule")
     assert "cannot be computed" in event.message

@@ -9,13 +9,14 @@ import time_machine
 from django.core import mail
 from django.db import connection, transaction
 
-from config.celery import app
-from incidents.models import Incident, Severity
+from incidents.models import Incident
 from incidents.paging import services as escalation
 from incidents.paging.models import IncidentEscalation, Page, PageStatus
 from oncall.contacts.models import ContactMethod
+from tests.harness.concurrency import at_once, raised
+from tests.harness.tasks import tasks_published_to
 from tests.incidents.factories import IncidentFactory
-from tests.oncall.factories import TeamFactory, make_policy, member_of
+from tests.oncall.factories import make_policy, member_of
 
 pytestmark = [
     pytest.mark.postgres,
@@ -26,67 +27,21 @@ pytestmark = [
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def lossy_broker():
     """Tasks are published to an in-memory broker that no worker reads: every task is lost."""
-    saved = app.conf.broker_url, app.conf.task_always_eager
-    app.conf.broker_url, app.conf.task_always_eager = "memory://", False
-    app._pool = None
-    app.amqp._producer_pool = None
-    yield
-    app.conf.broker_url, app.conf.task_always_eager = saved
-    app._pool = None
-    app.amqp._producer_pool = None
+    with tasks_published_to("memory://"):
+        yield
 
 
 @pytest.fixture
-def setup_team():
-    Severity.objects.get_or_create(
-        name="SEV1",
-        defaults={
-            "level": 1,
-            "label": "critical",
-            "ack_target": timedelta(minutes=5),
-            "resolve_target": timedelta(hours=4),
-        },
-    )
-    team = TeamFactory(name="Payments", key="PAY", slug="payments")
-    alice = member_of(team, "alice")
-    bob = member_of(team, "bob")
-    member_of(team, "priya", role="manager")
+def setup_team(severities, team, alice, bob, manager):
+    """Payments: alice, then bob five minutes later, each with an e-mail contact method;
+    priya manages the team."""
     for user in (alice, bob):
         ContactMethod.objects.create(user=user, kind="email", address=user.email)
     make_policy(team, [(5, [alice]), (5, [bob])])
     return team
-
-
-def run_in_threads(*functions):
-    barrier = threading.Barrier(len(functions))
-    errors: list[BaseException] = []
-
-    def wrap(function):
-        def target():
-            try:
-                barrier.wait()
-                function()
-            except BaseException as exc:
-                errors.append(exc)
-            finally:
-                connection.close()
-
-        return threading.Thread(target=target)
-
-    threads = [wrap(f) for f in functions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
 
 
 def test_step_whose_task_was_lost_is_executed_by_the_sweep(lossy_broker, setup_team):
@@ -121,7 +76,7 @@ def test_two_concurrent_sweeps_page_each_target_once(lossy_broker, setup_team):
             counts.append(escalation.escalation_run_due(batch_size=4))
             escalation.pages_deliver_due()
 
-        run_in_threads(sweep, sweep, sweep)
+        assert raised(at_once(sweep, sweep, sweep)) == []
     assert sum(counts) == 30
     for incident in incidents:
         levels = list(
@@ -220,7 +175,7 @@ def test_concurrent_sweeps_create_one_default_contact_method(lossy_broker, setup
         def sweep():
             escalation.escalation_run_due(batch_size=1)
 
-        run_in_threads(sweep, sweep)
+        assert raised(at_once(sweep, sweep)) == []
     assert ContactMethod.objects.filter(user=newcomer).count() == 1
     for incident in incidents:
         assert list(

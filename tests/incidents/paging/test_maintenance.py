@@ -2,33 +2,19 @@
 when it is declared is recorded (incident, alert, timeline) but nobody is paged."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from functools import partial
 
 import pytest
-import time_machine
 from django.core import mail
 from django.test import Client
 
-from incidents import services
 from incidents.alerts.models import Alert
-from incidents.communication.models import MaintenanceWindow
-from incidents.models import Incident, Severity, TimelineEventKind
+from incidents.models import Incident, MaintenanceWindow, TimelineEventKind
 from incidents.paging.models import IncidentEscalation, Page
+from tests.harness.clock import T0
 from tests.incidents.factories import ServiceFactory
-from tests.oncall.factories import make_policy, member_of
-
-T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(T0, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def alice(team):
-    return member_of(team, "alice")
+from tests.oncall.factories import make_policy
 
 
 @pytest.fixture
@@ -54,15 +40,9 @@ def window(team, services, starts_at, ends_at, title="DB upgrade"):
     return w
 
 
-def declare(committing, team, services_, member):
-    with committing():
-        return services.incident_create(
-            actor=member,
-            team=team,
-            title="Checkout errors",
-            severity=Severity.objects.get(name="SEV1"),
-            services=services_,
-        )
+@pytest.fixture
+def declare(declare):
+    return partial(declare, title="Checkout errors")
 
 
 def escalation_messages(incident):
@@ -74,10 +54,10 @@ def escalation_messages(incident):
 
 
 def test_incident_under_maintenance_is_recorded_but_not_paged(
-    clock, committing, team, member, policy, checkout
+    clock, committing, team, member, policy, checkout, declare
 ):
     window(team, [checkout], T0 - timedelta(hours=1), T0 + timedelta(hours=2))
-    incident = declare(committing, team, [checkout], member)
+    incident = declare(team, member, services=[checkout])
     assert Incident.objects.filter(pk=incident.pk).exists()
     assert not Page.objects.exists()
     assert mail.outbox == []
@@ -93,10 +73,10 @@ def test_incident_under_maintenance_is_recorded_but_not_paged(
 
 
 def test_one_service_outside_maintenance_still_pages(
-    clock, committing, team, member, policy, checkout, ledger
+    clock, committing, team, member, policy, checkout, ledger, declare
 ):
     window(team, [checkout], T0 - timedelta(hours=1), T0 + timedelta(hours=2))
-    incident = declare(committing, team, [checkout, ledger], member)
+    incident = declare(team, member, services=[checkout, ledger])
     assert [p.user.username for p in Page.objects.filter(incident=incident)] == ["alice"]
     assert not any(m.startswith("Not paged") for m in escalation_messages(incident))
 
@@ -109,19 +89,19 @@ def test_one_service_outside_maintenance_still_pages(
     ],
 )
 def test_a_window_that_is_not_active_at_declaration_does_not_silence(
-    clock, committing, team, member, policy, checkout, starts, ends
+    clock, committing, team, member, policy, checkout, starts, ends, declare
 ):
     window(team, [checkout], T0 + starts, T0 + ends)
-    incident = declare(committing, team, [checkout], member)
+    incident = declare(team, member, services=[checkout])
     assert Page.objects.filter(incident=incident).count() == 1
 
 
 def test_overlapping_windows_report_the_latest_end(
-    clock, committing, team, member, policy, checkout
+    clock, committing, team, member, policy, checkout, declare
 ):
     window(team, [checkout], T0 - timedelta(hours=1), T0 + timedelta(hours=1), title="A")
     window(team, [checkout], T0 - timedelta(minutes=5), T0 + timedelta(hours=3), title="B")
-    incident = declare(committing, team, [checkout], member)
+    incident = declare(team, member, services=[checkout])
     assert escalation_messages(incident) == [
         "Not paged: Checkout under maintenance until 2026-03-02 13:00 UTC."
     ]

@@ -259,8 +259,8 @@ def test_anonymous_is_refused(api, db):
 def test_query_count_does_not_grow_with_incidents(api, team, member, django_assert_max_num_queries):
     base = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
     _incident(team, member, "SEV1", base, ack=60, resolve=600)
-    # 12 for the incident figures, two for pages_per_engineer_per_week (issue 3), one per
-    # postmortem provider (issue 5).
+    # 12 for the incident figures, two for pages_per_engineer_per_week (paging), one per
+    # postmortem provider (postmortems).
     with django_assert_max_num_queries(16) as small:
         _get(api, member, **_period(team))
     for hour in range(1, 16):

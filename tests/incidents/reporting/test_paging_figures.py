@@ -20,7 +20,7 @@ from django.test import override_settings
 
 from incidents.paging.models import Page, PageStatus
 from tests.incidents.factories import IncidentFactory
-from tests.oncall.factories import make_policy, member_of
+from tests.oncall.factories import make_policy
 
 NOW = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
 
@@ -47,11 +47,6 @@ def page(incident, user, at, *, loop=0, level=1, channel="email", status=PageSta
         created_at=at,
         sent_at=at if status == PageStatus.SENT else None,
     )
-
-
-@pytest.fixture
-def people(team):
-    return {name: member_of(team, name) for name in ("alice", "bob", "carol")}
 
 
 @pytest.fixture
@@ -158,26 +153,23 @@ def _scrape(client):
 
 
 @override_settings(METRICS_TOKEN=TOKEN)
-def test_engine_lag_is_how_late_the_oldest_due_step_is(client, committing, team, people, api):
+def test_engine_lag_is_how_late_the_oldest_due_step_is(
+    client, committing, team, people, api, declare, sweep
+):
     t0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
     make_policy(team, [(5, [people["alice"]]), (5, [people["bob"]])])
     with time_machine.travel(t0, tick=False) as clock:
         assert _scrape(client) == ["tocsin_escalation_engine_lag_seconds 0.0"]
-        with committing():
-            IncidentFactory(team=team, severity="SEV1")
+        declare(team)
         # The first rule ran at once; the second is due at t0 + 5 min.
         clock.move_to(t0 + timedelta(minutes=4))
         assert _scrape(client) == ["tocsin_escalation_engine_lag_seconds 0.0"]
         clock.move_to(t0 + timedelta(minutes=5, seconds=42))
         assert _scrape(client) == ["tocsin_escalation_engine_lag_seconds 42.0"]
         # A second incident due later does not hide the older one.
-        with committing():
-            IncidentFactory(team=team, severity="SEV1")
+        declare(team)
         assert _scrape(client) == ["tocsin_escalation_engine_lag_seconds 42.0"]
-        from incidents.paging import tasks
-
-        with committing():
-            tasks.run_due_escalations.delay().get()
+        sweep()
         assert _scrape(client) == ["tocsin_escalation_engine_lag_seconds 0.0"]
     # Pages sent by the engine count in pages_per_engineer_per_week.
     with time_machine.travel(t0 + timedelta(hours=1), tick=False):

@@ -5,15 +5,9 @@ import pytest
 
 from oncall.contacts.channels import DeliveryError, Message, MessageItem, slack, webhook
 from oncall.contacts.models import ContactMethod
-from tests.httpsink import HttpSink
-from tests.oncall.factories import member_of
+from tests.harness.receivers import HttpReceiver
 
 URL = "/api/v1/users/me/contact-methods/"
-
-
-@pytest.fixture
-def alice(team):
-    return member_of(team, "alice")
 
 
 @pytest.fixture
@@ -79,7 +73,7 @@ def _message(alice) -> Message:
 def test_a_stored_local_address_is_not_called_when_paging(alice, guarded, channel, kind):
     """An address stored before the guard (or through the database) is checked again
     right before each request: the local receiver hears nothing."""
-    with HttpSink() as sink:
+    with HttpReceiver() as sink:
         method = ContactMethod.objects.create(user=alice, kind=kind, address=sink.url + "/hook")
         with pytest.raises(DeliveryError, match="refused"):
             channel.send(method, _message(alice))
@@ -88,7 +82,7 @@ def test_a_stored_local_address_is_not_called_when_paging(alice, guarded, channe
 
 def test_allowing_private_networks_lets_a_local_receiver_be_paged(alice, settings):
     settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = True
-    with HttpSink() as sink:
+    with HttpReceiver() as sink:
         method = ContactMethod.objects.create(user=alice, kind="webhook", address=sink.url)
         webhook.send(method, _message(alice))
         assert len(sink.requests) == 1

@@ -1,11 +1,9 @@
 """Schedule rows through the pure rotation module (DST, layering, overrides), handoff records
 that survive later edits, and shift notifications."""
 
-import os
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 import time_machine
 from django.core import mail
 
@@ -13,24 +11,9 @@ from oncall.contacts.models import OnCallPreference
 from oncall.schedules.handoffs import handoffs_record
 from oncall.schedules.models import Handoff, ScheduleLayer, ScheduleOverride
 from oncall.schedules.selectors import schedule_oncall_user_id, schedule_queryset, schedule_shifts
-from tests.oncall.factories import make_schedule, member_of
+from tests.oncall.factories import make_schedule
 
 NEW_YORK = ZoneInfo("America/New_York")
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def alice(team):
-    return member_of(team, "alice")
-
-
-@pytest.fixture
-def bob(team):
-    return member_of(team, "bob")
 
 
 def reload(schedule):
@@ -160,18 +143,3 @@ def test_shift_notifications_before_start_and_at_end_are_sent_once(team, alice, 
         handoffs_record()
         handoffs_record()
     assert len(mail.outbox) == 2 and "has ended" in mail.outbox[1].subject
-
-
-def test_seed_oncall_demo_is_idempotent(team, manager, alice, bob):
-    from django.core.management import call_command
-
-    from oncall.policies.models import EscalationPolicy
-    from oncall.schedules.models import Schedule
-
-    call_command("seed_oncall_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    call_command("seed_oncall_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    team.refresh_from_db()
-    assert Schedule.objects.filter(team=team).count() == 1
-    policy = EscalationPolicy.objects.get(team=team)
-    assert team.escalation_policy == policy
-    assert policy.rules.count() == 3

@@ -1,0 +1,43 @@
+"""REST API settings (DRF, drf-spectacular)."""
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "common.api.Pagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "common.api.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Tocsin API",
+    "DESCRIPTION": (
+        "Incidents, on-call, alerts, postmortems and runbooks. Authenticate with "
+        "`Authorization: Token <key>` (`manage.py drf_create_token USERNAME`)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status" or "kind" with different choices (incidents, pages,
+    # alerts, postmortems, action items, timeline events, contact methods): name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.models.IncidentStatus",
+        "TimelineEventKindEnum": "incidents.models.TimelineEventKind",
+        "AlertStatusEnum": "incidents.alerts.models.AlertStatus",
+        "IntegrationKindEnum": "incidents.alerts.models.IntegrationKind",
+        "PostmortemStatusEnum": "postmortems.models.PostmortemStatus",
+        "ActionItemStatusEnum": "postmortems.models.ActionItemStatus",
+        "ActionItemKindEnum": "postmortems.models.ActionItemKind",
+        "ContactKindEnum": "oncall.contacts.models.ContactKind",
+        "PageStatusEnum": "incidents.paging.models.PageStatus",
+    },
+}
+
+# How long an Idempotency-Key on incident creation is remembered.
+IDEMPOTENCY_KEY_TTL_HOURS = 24

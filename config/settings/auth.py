@@ -1,0 +1,105 @@
+"""Sign-in: local accounts (django-allauth) with optional TOTP (allauth.mfa), and SSO
+through a generic OpenID Connect provider and SAML 2.0, both configured from the
+environment (or, for more providers, as Social applications in the admin). The apps and
+the login-required middleware are listed in config.settings.base.
+
+Environment:
+  OIDC_SERVER_URL, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET   enable OpenID Connect (all three)
+  OIDC_PROVIDER_ID (default "sso"), OIDC_NAME (default "Company SSO"),
+  OIDC_SCOPES (default "openid profile email"), OIDC_GROUPS_CLAIM (default "groups"),
+  OIDC_PKCE (default on)
+  SAML_ORGANIZATION (the URL slug, e.g. "company"), SAML_IDP_ENTITY_ID and either
+  SAML_IDP_METADATA_URL or SAML_IDP_SSO_URL + SAML_IDP_X509CERT enable SAML;
+  SAML_NAME, SAML_ATTR_UID / SAML_ATTR_EMAIL / SAML_ATTR_FIRST_NAME / SAML_ATTR_LAST_NAME /
+  SAML_ATTR_GROUPS name the IdP's attributes.
+  SSO_ALLOWED_EMAIL_DOMAINS   comma-separated; sign-up through SSO only for these domains
+  TEAM_GROUP_MAPPING          "idp-group=team-slug:role,…" applied at each SSO login
+"""
+
+from config.settings.env import env_bool, env_list, env_str
+
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_SESSION_REMEMBER = True
+
+# Every page requires a signed-in user (Django's LoginRequiredMiddleware) except views
+# marked @login_not_required (allauth's own, the public status page, signed acknowledge
+# links) and these paths: the API authenticates by itself (token or session, 401/403
+# rather than a redirect) and /metrics by its bearer token.
+LOGIN_REQUIRED_EXEMPT_PATHS = [r"^/api/", r"^/metrics$", r"^/static/", r"^/status/"]
+
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Tocsin")
+
+SOCIALACCOUNT_ADAPTER = "oncall.teams.sso.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_STORE_TOKENS = False
+# A person who already has a local account with the address the IdP vouches for signs in
+# to that account instead of being asked to sign up again.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = env_bool("SSO_EMAIL_AUTHENTICATION", True)
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+
+# Sign-up through SSO only for addresses in these domains (empty: any domain).
+SSO_ALLOWED_EMAIL_DOMAINS = [
+    d.lower().lstrip("@") for d in env_list("SSO_ALLOWED_EMAIL_DOMAINS", [])
+]
+# "idp-group=team-slug:role,…": team memberships applied from the IdP's groups at each SSO
+# login, on top of the mappings edited in the admin.
+TEAM_GROUP_MAPPING = env_str("TEAM_GROUP_MAPPING")
+# The OpenID Connect claim that lists a person's groups.
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+# The SAML attribute that lists a person's groups.
+SAML_GROUPS_ATTRIBUTE = env_str("SAML_ATTR_GROUPS", "groups")
+
+SOCIALACCOUNT_PROVIDERS: dict = {}
+
+_oidc = {name: env_str(f"OIDC_{name}") for name in ("SERVER_URL", "CLIENT_ID", "CLIENT_SECRET")}
+if all(_oidc.values()):
+    SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
+        "OAUTH_PKCE_ENABLED": env_bool("OIDC_PKCE", True),
+        "APPS": [
+            {
+                "provider_id": env_str("OIDC_PROVIDER_ID", "sso"),
+                "name": env_str("OIDC_NAME", "Company SSO"),
+                "client_id": _oidc["CLIENT_ID"],
+                "secret": _oidc["CLIENT_SECRET"],
+                "settings": {
+                    "server_url": _oidc["SERVER_URL"],
+                    "scope": env_str("OIDC_SCOPES", "openid profile email").split(),
+                },
+            }
+        ],
+    }
+
+if env_str("SAML_ORGANIZATION") and env_str("SAML_IDP_ENTITY_ID"):
+    _idp = {"entity_id": env_str("SAML_IDP_ENTITY_ID")}
+    if env_str("SAML_IDP_METADATA_URL"):
+        _idp["metadata_url"] = env_str("SAML_IDP_METADATA_URL")
+    else:
+        _idp.update(
+            sso_url=env_str("SAML_IDP_SSO_URL"),
+            slo_url=env_str("SAML_IDP_SLO_URL"),
+            x509cert=env_str("SAML_IDP_X509CERT"),
+        )
+    SOCIALACCOUNT_PROVIDERS["saml"] = {
+        "APPS": [
+            {
+                "name": env_str("SAML_NAME", "Company SAML"),
+                "provider_id": env_str("SAML_ORGANIZATION"),
+                "client_id": env_str("SAML_ORGANIZATION"),
+                "settings": {
+                    "attribute_mapping": {
+                        "uid": env_str("SAML_ATTR_UID", "uid"),
+                        "email": env_str("SAML_ATTR_EMAIL", "email"),
+                        "first_name": env_str("SAML_ATTR_FIRST_NAME", "first_name"),
+                        "last_name": env_str("SAML_ATTR_LAST_NAME", "last_name"),
+                        "email_verified": env_str("SAML_ATTR_EMAIL_VERIFIED", "email_verified"),
+                    },
+                    "idp": _idp,
+                },
+            }
+        ]
+    }

@@ -1,0 +1,27 @@
+"""Paging: escalation sweep, delivery retries, throttles, outside channels, load limits.
+
+Slack (SLACK_API_URL, SLACK_BOT_TOKEN) is configured in config.settings.communication and
+PagerDuty (PAGERDUTY_EVENTS_URL) in config.settings.alerts; paging uses the same values.
+"""
+
+from config.settings.env import env_bool, env_int
+
+# How many due escalation steps one sweep transaction takes at a time.
+ESCALATION_SWEEP_BATCH = env_int("ESCALATION_SWEEP_BATCH", 200)
+# Delivery attempts before a page is marked failed.
+PAGING_MAX_ATTEMPTS = env_int("PAGING_MAX_ATTEMPTS", 5)
+# Seconds before the first delivery retry; each later retry waits twice as long.
+PAGING_RETRY_BASE_SECONDS = env_int("PAGING_RETRY_BASE_SECONDS", 30)
+# Seconds one outbound request of a page (webhook, Slack, PagerDuty) may take.
+PAGING_HTTP_TIMEOUT_SECONDS = env_int("PAGING_HTTP_TIMEOUT_SECONDS", 10)
+# Default throttle per new contact method kind (seconds between two messages).
+PAGING_DEFAULT_MIN_INTERVAL = {"email": 60, "slack": 30, "webhook": 0, "pagerduty": 0}
+# One-click acknowledge links expire after this many seconds.
+ACK_LINK_MAX_AGE_SECONDS = env_int("ACK_LINK_MAX_AGE_SECONDS", 24 * 3600)
+# Webhook and Slack-webhook contact methods may not point at loopback, private,
+# link-local or reserved addresses (server-side request forgery); 1 lifts that, for
+# receivers inside your own network.
+OUTBOUND_ALLOW_PRIVATE_NETWORKS = env_bool("OUTBOUND_ALLOW_PRIVATE_NETWORKS", False)
+# An engineer paged more often than this in one week counts as over the limit in the
+# metrics (pages_per_engineer_per_week).
+ONCALL_PAGES_PER_WEEK_LIMIT = env_int("ONCALL_PAGES_PER_WEEK_LIMIT", 10)

@@ -1,0 +1,23 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from incidents.alerts.api.ingest import AlertmanagerWebhookView, GenericWebhookView
+from incidents.alerts.api.views import AlertViewSet, IntegrationViewSet
+
+router = SimpleRouter()
+router.register("integrations", IntegrationViewSet, basename="integration")
+router.register("alerts", AlertViewSet, basename="alert")
+
+urlpatterns = [
+    path(
+        "integrations/<str:routing_key>/alertmanager/",
+        AlertmanagerWebhookView.as_view(),
+        name="integration-alertmanager",
+    ),
+    path(
+        "integrations/<str:routing_key>/webhook/",
+        GenericWebhookView.as_view(),
+        name="integration-webhook",
+    ),
+    *router.urls,
+]

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from incidents.paging.api.views import IncidentPagesView, OnCallLoadView
+
+urlpatterns = [
+    path("incidents/<int:pk>/pages/", IncidentPagesView.as_view(), name="incident-pages"),
+    path("oncall/load/", OnCallLoadView.as_view(), name="oncall-load"),
+]

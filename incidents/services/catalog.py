@@ -1,0 +1,67 @@
+"""Writes for the service catalog: a team's services (a slug unique within the team, an
+optional escalation policy of the same team), and the check that an incident's or a
+runbook's services are all of its own team."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.models import User as AuthUser
+from django.db import transaction
+from django.utils.text import slugify
+
+from common.errors import Conflict, InvalidInput
+from common.history import attribute_history, save_changed
+from incidents.models import Service
+from oncall.teams.models import Team
+from oncall.teams.services import team_require_member
+
+
+def services_require_in_team(
+    *, team: Team, services: Iterable[Service], message: str
+) -> list[Service]:
+    """The services, all of ``team`` (incidents and runbooks cover their own team's);
+    else InvalidInput with ``message``, naming each foreign one."""
+    services = list(services)
+    foreign = [s.name for s in services if s.team_id != team.pk]
+    if foreign:
+        raise InvalidInput(
+            message,
+            errors={"services": [f"{name} belongs to another team." for name in foreign]},
+        )
+    return services
+
+
+@transaction.atomic
+def service_create(
+    *, actor: AuthUser, team: Team, name: str, slug: str = "", description: str = ""
+) -> Service:
+    team_require_member(actor=actor, team=team)
+    name = name.strip()
+    slug = slug or slugify(name)
+    if not slug:
+        raise InvalidInput(
+            "A service needs a name with letters or digits.",
+            errors={"name": ["Cannot derive a slug from this name."]},
+        )
+    if Service.objects.filter(team=team, slug=slug).exists():
+        raise Conflict(
+            f"Team {team.name} already has a service {slug!r}.",
+            errors={"slug": ["Already used in this team."]},
+        )
+    service = Service(team=team, name=name, slug=slug, description=description)
+    attribute_history(service, actor).save()
+    return service
+
+
+@transaction.atomic
+def service_update(*, actor: AuthUser, service: Service, **fields: Any) -> Service:
+    locked = Service.objects.select_for_update().get(pk=service.pk)
+    team_require_member(actor=actor, team=locked.team)
+    policy = fields.get("escalation_policy")
+    if policy is not None and policy.team_id != locked.team_id:
+        raise InvalidInput(
+            "The escalation policy must belong to the service's team.",
+            errors={"escalation_policy": ["Not a policy of this service's team."]},
+        )
+    save_changed(locked, actor, fields)
+    return locked

@@ -1,0 +1,27 @@
+"""URLs of the caller's own contact methods and on-call preferences (under /api/v1/)."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from oncall.contacts.api.views import (
+    ContactMethodViewSet,
+    OnCallPreferenceRotateView,
+    OnCallPreferenceView,
+)
+
+router = SimpleRouter()
+router.register("users/me/contact-methods", ContactMethodViewSet, basename="contact-method")
+
+urlpatterns = [
+    *router.urls,
+    path(
+        "users/me/oncall-preferences/",
+        OnCallPreferenceView.as_view(),
+        name="oncall-preferences",
+    ),
+    path(
+        "users/me/oncall-preferences/rotate-ical-url/",
+        OnCallPreferenceRotateView.as_view(),
+        name="oncall-preferences-rotate-ical-url",
+    ),
+]

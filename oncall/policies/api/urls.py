@@ -1,0 +1,18 @@
+"""URLs of the escalation policies API (under /api/v1/), with a team's default policy."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from oncall.policies.api.views import EscalationPolicyViewSet, TeamEscalationPolicyView
+
+router = SimpleRouter()
+router.register("escalation-policies", EscalationPolicyViewSet, basename="escalation-policy")
+
+urlpatterns = [
+    *router.urls,
+    path(
+        "teams/<int:pk>/escalation-policy/",
+        TeamEscalationPolicyView.as_view(),
+        name="team-escalation-policy",
+    ),
+]

@@ -1,0 +1,383 @@
+"""The on-call page: per team, each schedule's week (layers, overrides, the final
+schedule and its gaps) in the viewer's time zone, an override form, the escalation
+policies in words, and the panels other apps register (the paging engine's load report,
+see ``oncall.web.panels``); adding and removing overrides from it.
+
+Reads go through oncall's selectors and the pure rotation module; writes through
+``oncall.schedules.services``."""
+
+import datetime
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.views.decorators.http import require_POST
+
+from common.errors import DomainError, NotFound
+from oncall.policies.models import TargetType
+from oncall.policies.selectors import escalation_policy_list
+from oncall.schedules import rotation
+from oncall.schedules.models import Schedule
+from oncall.schedules.selectors import (
+    layer_to_rotation,
+    override_get,
+    schedule_get,
+    schedule_list,
+    schedule_to_rotation,
+    users_by_id,
+)
+from oncall.schedules.services import override_create, override_delete, time_zone_problems
+from oncall.teams.selectors import team_get, team_list, team_membership_list
+from oncall.web.panels import render_panels
+
+DAYS = 7
+
+
+def _zone_or_none(name: str | None) -> ZoneInfo | None:
+    if not name or time_zone_problems(name):
+        return None
+    return ZoneInfo(name)
+
+
+def _week_start(request: HttpRequest, zone: ZoneInfo) -> datetime.date:
+    today = timezone.localtime(timezone.now(), zone).date()
+    try:
+        day = parse_date(request.GET.get("week", "")) or today
+    except ValueError:
+        day = today
+    if not datetime.date(1971, 1, 1) <= day <= datetime.date(9000, 1, 1):
+        day = today
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def _days(first: datetime.date, zone: ZoneInfo) -> list[dict[str, Any]]:
+    days = []
+    for offset in range(DAYS):
+        day = first + datetime.timedelta(days=offset)
+        start = datetime.datetime.combine(day, datetime.time(), tzinfo=zone)
+        end = datetime.datetime.combine(
+            day + datetime.timedelta(days=1), datetime.time(), tzinfo=zone
+        )
+        # Aware instants in UTC, so a DST day is 23 or 25 hours long.
+        days.append(
+            {
+                "date": day,
+                "start": start.astimezone(datetime.UTC),
+                "end": end.astimezone(datetime.UTC),
+            }
+        )
+    return days
+
+
+def _cells(
+    intervals: list[tuple[Any, datetime.datetime, datetime.datetime]],
+    days: list[dict[str, Any]],
+    zone: ZoneInfo,
+    users: dict[int, Any],
+) -> list[list[dict[str, Any]]]:
+    """One list of segments per day: who (or None for a gap), from–to in the viewer's
+    zone, and the segment's left offset and width in percent of the day (for the bar)."""
+    cells: list[list[dict[str, Any]]] = []
+    for day in days:
+        length = (day["end"] - day["start"]).total_seconds()
+        segments = []
+        for who, start, end in intervals:
+            lo, hi = max(start, day["start"]), min(end, day["end"])
+            if lo >= hi:
+                continue
+            local_end = timezone.localtime(hi, zone)
+            segments.append(
+                {
+                    "user": users.get(who) if who is not None else None,
+                    "gap": who is None,
+                    "start": timezone.localtime(lo, zone).strftime("%H:%M"),
+                    "end": "24:00" if hi == day["end"] else local_end.strftime("%H:%M"),
+                    "left": round((lo - day["start"]).total_seconds() / length * 100, 2),
+                    "width": round((hi - lo).total_seconds() / length * 100, 2),
+                }
+            )
+        cells.append(segments)
+    return cells
+
+
+def _schedule_week(
+    schedule: Schedule, days: list[dict[str, Any]], zone: ZoneInfo
+) -> dict[str, Any]:
+    start, end = days[0]["start"], days[-1]["end"]
+    value = schedule_to_rotation(schedule)
+    layers: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for layer in schedule.layers.all():
+        active = [m.user_id for m in layer.members.all() if m.user.is_active]
+        try:
+            shifts = rotation.layer_shifts(
+                layer_to_rotation(layer, active), schedule.time_zone, start, end
+            )
+        except ValueError as error:
+            problems.append(f"{layer.name or f'Layer {layer.position + 1}'}: {error}")
+            shifts = []
+        layers.append({"layer": layer, "shifts": shifts})
+    try:
+        final = rotation.final_shifts(value, start, end)
+        gaps = rotation.gaps(value, start, end)
+    except ValueError as error:
+        problems.append(str(error))
+        final, gaps = [], []
+    overrides = [o for o in schedule.overrides.all() if o.start < end and o.end > start]
+    return {
+        "schedule": schedule,
+        "layers": layers,
+        "overrides": overrides,
+        "final": final,
+        "gaps": gaps,
+        "problems": problems,
+    }
+
+
+def _rows(week: dict[str, Any], days, zone, users) -> list[dict[str, Any]]:
+    rows = [
+        {
+            "label": row["layer"].name or f"Layer {row['layer'].position + 1}",
+            "kind": "layer",
+            "cells": _cells([(s.user, s.start, s.end) for s in row["shifts"]], days, zone, users),
+        }
+        for row in week["layers"]
+    ]
+    rows.append(
+        {
+            "label": "Overrides",
+            "kind": "override",
+            "cells": _cells(
+                [(o.user_id, o.start, o.end) for o in week["overrides"]], days, zone, users
+            ),
+        }
+    )
+    final = [(s.user, s.start, s.end) for s in week["final"]]
+    final += [(None, lo, hi) for lo, hi in week["gaps"]]
+    final.sort(key=lambda row: row[1])
+    rows.append(
+        {"label": "Final schedule", "kind": "final", "cells": _cells(final, days, zone, users)}
+    )
+    return rows
+
+
+def _target_text(target: Any, users: dict[int, Any], schedules: dict[int, Any], teams) -> str:
+    if target.type == TargetType.USER:
+        user = users.get(target.user_id)
+        return user.get_username() if user else f"user #{target.user_id}"
+    if target.type == TargetType.SCHEDULE:
+        schedule = schedules.get(target.schedule_id)
+        name = schedule.name if schedule else f"schedule #{target.schedule_id}"
+        return f"whoever is on call for {name}"
+    team = teams.get(target.team_id)
+    return f"everyone in {team.name if team else f'team #{target.team_id}'}"
+
+
+def policy_sentences(policy: Any, users, schedules, teams) -> list[str]:
+    """["at 0 min page alice", "after 5 min page whoever is on call for Primary", …]."""
+    sentences = []
+    elapsed = 0
+    for rule in policy.rules.all():
+        names = [_target_text(t, users, schedules, teams) for t in rule.targets.all()]
+        who = " and ".join(names) if names else "nobody"
+        sentences.append(
+            f"at {elapsed} min page {who}" if elapsed == 0 else f"after {elapsed} min page {who}"
+        )
+        elapsed += rule.delay_minutes
+    return sentences
+
+
+def _policy_rows(policies: list[Any], schedules: list[Schedule], teams: list[Any]) -> list[dict]:
+    user_ids = {
+        t.user_id
+        for p in policies
+        for r in p.rules.all()
+        for t in r.targets.all()
+        if t.user_id is not None
+    }
+    users = users_by_id(user_ids) if user_ids else {}
+    by_schedule = {s.pk: s for s in schedules}
+    by_team = {t.pk: t for t in teams}
+    rows = []
+    for policy in policies:
+        rules = list(policy.rules.all())
+        cycle = sum(r.delay_minutes for r in rules)
+        rows.append(
+            {
+                "policy": policy,
+                "sentences": policy_sentences(policy, users, by_schedule, by_team),
+                "repeat": policy.repeat,
+                "cycle_minutes": cycle,
+                "is_default": policy.team.escalation_policy_id == policy.pk,
+            }
+        )
+    return rows
+
+
+def _selected_team(request: HttpRequest, teams: list[Any]) -> Any:
+    """The team asked for (a 404 when it is not one of the viewer's), else the first."""
+    if request.GET.get("team"):
+        try:
+            return team_get(user=request.user, team_id=request.GET["team"])
+        except NotFound as error:
+            raise Http404(error.detail) from None
+    return teams[0] if teams else None
+
+
+def _schedule_weeks(
+    request: HttpRequest, team: Any, schedules: list[Schedule], viewer_zone: ZoneInfo | None
+) -> list[dict[str, Any]]:
+    """Each schedule's week as the page shows it; the users on them loaded in one query."""
+    all_user_ids: set[int] = set()
+    raw_weeks = []
+    for schedule in schedules:
+        zone = viewer_zone or ZoneInfo(schedule.time_zone)
+        first = _week_start(request, zone)
+        days = _days(first, zone)
+        week = _schedule_week(schedule, days, zone)
+        all_user_ids.update(s.user for s in week["final"])
+        for row in week["layers"]:
+            all_user_ids.update(s.user for s in row["shifts"])
+        all_user_ids.update(o.user_id for o in week["overrides"])
+        raw_weeks.append((schedule, zone, first, days, week))
+    users = users_by_id(all_user_ids) if all_user_ids else {}
+    base = {"team": team.pk}
+    if request.GET.get("tz"):
+        base["tz"] = request.GET["tz"]
+    return [
+        _week_view(schedule, zone, first, days, week, users, base)
+        for schedule, zone, first, days, week in raw_weeks
+    ]
+
+
+def _week_view(
+    schedule: Schedule,
+    zone: ZoneInfo,
+    first: datetime.date,
+    days: list[dict[str, Any]],
+    week: dict[str, Any],
+    users: dict[int, Any],
+    base: dict[str, Any],
+) -> dict[str, Any]:
+    """One schedule's week for the template, times in ``zone``; ``base`` is the query
+    the previous/next week links keep."""
+    return {
+        "schedule": schedule,
+        "zone": str(zone),
+        "days": days,
+        "rows": _rows(week, days, zone, users),
+        "gaps": [
+            (timezone.localtime(lo, zone), timezone.localtime(hi, zone)) for lo, hi in week["gaps"]
+        ],
+        "overrides": [
+            {
+                "override": o,
+                "user": users.get(o.user_id),
+                "start": timezone.localtime(o.start, zone),
+                "end": timezone.localtime(o.end, zone),
+            }
+            for o in week["overrides"]
+        ],
+        "problems": week["problems"],
+        "previous": "?" + urlencode({**base, "week": first - datetime.timedelta(days=7)}),
+        "next": "?" + urlencode({**base, "week": first + datetime.timedelta(days=7)}),
+        "week": first,
+    }
+
+
+def oncall_page(request: HttpRequest) -> HttpResponse:
+    teams = list(team_list(user=request.user))
+    team = _selected_team(request, teams)
+    context: dict[str, Any] = {"teams": teams, "team": team, "tz_param": request.GET.get("tz", "")}
+    if team is None:
+        return render(request, "oncall/page.html", context)
+    viewer_zone = _zone_or_none(request.GET.get("tz"))
+    if request.GET.get("tz") and viewer_zone is None:
+        messages.error(
+            request, f"Unknown time zone {request.GET['tz']!r}; showing each schedule's zone."
+        )
+    schedules = list(schedule_list(user=request.user, team_id=team.pk))
+    weeks = _schedule_weeks(request, team, schedules, viewer_zone)
+    policies = list(escalation_policy_list(user=request.user, team_id=team.pk))
+    context.update(
+        {
+            "weeks": weeks,
+            "members": [m.user for m in team_membership_list(team=team) if m.user.is_active],
+            "policies": _policy_rows(policies, schedules, teams),
+            "panels": render_panels(request, team),
+        }
+    )
+    return render(request, "oncall/page.html", context)
+
+
+def _back(request: HttpRequest, schedule: Schedule) -> HttpResponse:
+    query = {"team": schedule.team_id}
+    for key in ("tz", "week"):
+        if request.POST.get(key):
+            query[key] = request.POST[key]
+    return redirect("/oncall/?" + urlencode(query) + f"#schedule-{schedule.pk}")
+
+
+def _schedule_or_404(request: HttpRequest, schedule_id: int) -> Schedule:
+    try:
+        return schedule_get(user=request.user, schedule_id=schedule_id)
+    except NotFound as error:
+        raise Http404(error.detail) from None
+
+
+def _local_instant(raw: str, zone: ZoneInfo) -> datetime.datetime | None:
+    try:
+        value = parse_datetime(raw.strip())
+    except ValueError:
+        return None
+    if value is None or not 1971 <= value.year <= 9000:
+        return None
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=zone)
+    return value
+
+
+@require_POST
+def override_add(request: HttpRequest, schedule_id: int) -> HttpResponse:
+    schedule = _schedule_or_404(request, schedule_id)
+    zone = _zone_or_none(request.POST.get("tz")) or ZoneInfo(schedule.time_zone)
+    members = {str(m.user_id): m.user for m in team_membership_list(team=schedule.team)}
+    user = members.get(request.POST.get("user", ""))
+    start = _local_instant(request.POST.get("start", ""), zone)
+    end = _local_instant(request.POST.get("end", ""), zone)
+    if user is None or start is None or end is None:
+        messages.error(request, "Choose a team member and give a start and an end.")
+        return _back(request, schedule)
+    try:
+        override_create(actor=request.user, schedule=schedule, user=user, start=start, end=end)
+    except DomainError as error:
+        details = [" ".join(map(str, errs)) for errs in error.errors.values()]
+        messages.error(request, " ".join([error.detail, *details]))
+    else:
+        messages.success(
+            request,
+            f"{user.get_username()} covers {schedule.name} from {start:%Y-%m-%d %H:%M} "
+            f"to {end:%Y-%m-%d %H:%M} ({zone}).",
+        )
+    return _back(request, schedule)
+
+
+@require_POST
+def override_remove(request: HttpRequest, schedule_id: int, override_id: int) -> HttpResponse:
+    schedule = _schedule_or_404(request, schedule_id)
+    try:
+        override = override_get(schedule=schedule, override_id=override_id)
+    except NotFound as error:
+        raise Http404(error.detail) from None
+    try:
+        override_delete(actor=request.user, override=override)
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, "Override removed.")
+    return _back(request, schedule)
