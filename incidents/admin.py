@@ -1,3 +1,7 @@
+"""Admin for the incidents core: severities, services, incidents and their timeline.
+Incidents are declared and edited through incidents.services and move only by the
+acknowledge and resolve actions; the timeline is read-only; neither is ever deleted."""
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest

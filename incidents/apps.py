@@ -1,3 +1,5 @@
+"""The incidents app."""
+
 from django.apps import AppConfig
 
 

@@ -1,4 +1,6 @@
-"""Severities, the service catalog, incidents and their timeline."""
+"""The incidents core: severities, the service catalog, incidents (numbered per team,
+status from an ordered TextChoices, timestamps checked by constraints), their append-only
+timeline, idempotency keys of declarations, and maintenance windows of services."""
 
 from django.conf import settings
 from django.db import models
@@ -186,7 +188,7 @@ class TimelineEventKind(models.TextChoices):
     PAGED = "paged", "Paged"
     ALERT = "alert", "Alert"
     PAGERDUTY_MIRROR = "pagerduty_mirror", "PagerDuty mirror"
-    # Communication (incidents.services_communication).
+    # Communication (incidents.communication).
     STATUS_UPDATE = "status_update", "Status update"
     STATUS_PAGE_DEADLINE_MISSED = "status_page_deadline_missed", "Status page deadline missed"
     UPDATE_REMINDER = "update_reminder", "Update reminder"

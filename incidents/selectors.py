@@ -1,4 +1,5 @@
-"""Reads for incidents and the service catalog, scoped to the user's teams."""
+"""Reads for incidents, their timeline and history, the service catalog (scoped to the
+user's teams) and the maintenance windows of services."""
 
 from datetime import datetime
 from typing import Any

@@ -15,7 +15,7 @@ incident_declared = Signal()
 incident_status_changed = Signal()
 # kwargs: incident, actor, changes ({field: [old, new]})
 incident_updated = Signal()
-# kwargs: incident, alert (incidents.models.Alert), alert_name, labels (dict),
+# kwargs: incident, alert (incidents.alerts.models.Alert), alert_name, labels (dict),
 # created_incident (True when this alert declared the incident, False when it joined an
 # open one, e.g. an alert storm). Sent by incidents.alerts inside the ingest transaction.
 alert_received = Signal()

@@ -1,3 +1,5 @@
+"""Filters of the incident and service lists."""
+
 import django_filters
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes

@@ -1,3 +1,5 @@
+"""The core's API: severities, services and incidents."""
+
 from rest_framework.routers import SimpleRouter
 
 from incidents.api.views import IncidentViewSet, ServiceViewSet, SeverityViewSet

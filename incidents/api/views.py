@@ -1,3 +1,7 @@
+"""The core's API: the severity matrix, the service catalog and incidents (declare with
+an optional Idempotency-Key, edit, the status actions, notes, timeline, history). Thin:
+input serializers validate, services write, selectors read."""
+
 from django.db import models
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets

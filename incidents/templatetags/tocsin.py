@@ -1,3 +1,5 @@
+"""Template filters of the pages: durations, percentages, dictionary lookups."""
+
 from django import template
 
 register = template.Library()

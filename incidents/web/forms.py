@@ -1,3 +1,6 @@
+"""Forms of the core's pages: declaring an incident and its actions (status, resolve,
+note, severity and roles)."""
+
 from django import forms
 from django.contrib.auth import get_user_model
 

@@ -1,3 +1,5 @@
+"""URLs of the core's pages."""
+
 from django.urls import path
 
 from incidents.web import views

@@ -1,5 +1,6 @@
-"""Server-rendered pages. Reads go through selectors (and incidents.metrics), writes
-through incidents.services; a domain error becomes a message on the page."""
+"""Server-rendered pages of the core: home, the incident list, declaring, an incident's
+page and its actions. Reads go through selectors, writes through incidents.services; a
+domain error becomes a message on the page. Rooms add sections (``web/sections.py``)."""
 
 from typing import Any
 

@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 
-from incidents.reporting import providers as metrics
+from incidents.reporting.providers import register_provider
 from postmortems import providers, services
 from tests.postmortems.factories import (
     ActionItemFactory,
@@ -43,8 +43,8 @@ PERIOD = {"since": "2026-03-01", "until": "2026-04-01"}
 @pytest.fixture(autouse=True)
 def _providers_registered():
     # Another test may unregister them; these are the ones PostmortemsConfig.ready adds.
-    metrics.register_provider("postmortem_completion_rate", providers.postmortem_completion_rate)
-    metrics.register_provider("action_item_completion_rate", providers.action_item_completion_rate)
+    register_provider("postmortem_completion_rate", providers.postmortem_completion_rate)
+    register_provider("action_item_completion_rate", providers.action_item_completion_rate)
 
 
 def _publish(pm, actor, at):

@@ -1,3 +1,6 @@
+"""The integrations and alerts API, and the keyed ingestion webhooks (Alertmanager,
+generic)."""
+
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 

@@ -114,7 +114,7 @@ def _summary(body: dict[str, Any], name: str, alerts: list[dict[str, Any]]) -> s
     """The common summary annotation, else the first alert's, else the common
     description, else the alert name and how many alerts fire."""
     annotations: dict[str, str] = body.get("commonAnnotations") or {}
-    first_annotations = alerts[0].get("annotations")
+    first_annotations: Any = alerts[0].get("annotations")
     if not _str_dict(first_annotations):
         first_annotations = {}
     firing = [a for a in alerts if a.get("status") == "firing"]

@@ -74,7 +74,7 @@ def parse_event(body: dict[str, Any]) -> NormalizedEvent:
         # A trigger without a key: the same payload (whatever its timestamp) is the same
         # alert, so a client's retry joins it.
         dedup_key = derived_dedup_key(
-            "ev2:", {k: v for k, v in payload.items() if k != "timestamp"}
+            "ev2:", {k: v for k, v in (payload or {}).items() if k != "timestamp"}
         )
     details = trigger.details
     return NormalizedEvent(
@@ -92,7 +92,7 @@ def parse_event(body: dict[str, Any]) -> NormalizedEvent:
     )
 
 
-def _dedup_key_of(body: dict[str, Any], action: Any, errors: list[str]) -> str | None:
+def _dedup_key_of(body: dict[str, Any], action: Any, errors: list[str]) -> Any:
     """The event's own dedup key, if valid (None otherwise); required except to trigger."""
     dedup_key = body.get("dedup_key")
     if dedup_key is not None and not isinstance(dedup_key, str):
@@ -138,7 +138,7 @@ def _trigger_payload_of(payload: Any, errors: list[str]) -> _TriggerPayload:
 
 
 def _required_text(payload: dict[str, Any], name: str, limit: int, errors: list[str]) -> str:
-    value = payload.get(name)
+    value: Any = payload.get(name)
     if not _nonblank_string(value):
         errors.append(f"'payload.{name}' is missing or blank.")
         return ""

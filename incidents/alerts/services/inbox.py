@@ -2,7 +2,7 @@
 
 ``POST /v2/enqueue`` is asynchronous, like PagerDuty's own "enqueue":
 ``alert_event_receive`` resolves the integration, counts the rate limit and stores the
-raw event durably (on PostgreSQL one prepared statement, one round trip), then the view
+raw event durably (on PostgreSQL in one statement, one round trip), then the view
 answers 202. Applying it (deduplication, incident, acknowledge/resolve, storms, pages) is
 ``alert_events_process``, run by a Celery task sent on commit, and by the beat sweep
 ``alert_inbox_sweep`` for an event whose task was lost. Events of one (integration,

@@ -1,3 +1,6 @@
+"""The communication API: an incident's updates, status-page settings and Slack channel, and
+the public status page."""
+
 from django.urls import path
 
 from incidents.communication.api.views import (

@@ -50,6 +50,8 @@ K = CommunicationEventKind
 
 @dataclass
 class ReminderResult:
+    """How many of each were sent."""
+
     deadline_missed: int = 0
     cadence_reminders: int = 0
     escalation_notices: int = 0
@@ -121,7 +123,7 @@ def communications_due_incident_ids(*, now: datetime | None = None) -> list[int]
     )
 
 
-def _candidate_rows() -> list[dict[str, Any]]:
+def _candidate_rows() -> list[Any]:
     """The open incidents whose severity has a deadline, a cadence or an active notice
     rule, with what deciding needs (one query)."""
     updates = StatusUpdate.objects.filter(incident=OuterRef("pk"))

@@ -1,3 +1,5 @@
+"""The public status page and its Atom feed."""
+
 from django.urls import path
 
 from incidents.communication.web.views import StatusFeed, status_page_view

@@ -1,3 +1,5 @@
+"""The PagerDuty mirrors API."""
+
 from rest_framework.routers import SimpleRouter
 
 from incidents.mirroring.api.views import PagerDutyMirrorViewSet

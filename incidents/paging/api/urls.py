@@ -1,3 +1,5 @@
+"""The paging API: an incident's pages and the on-call load report."""
+
 from django.urls import path
 
 from incidents.paging.api.views import IncidentPagesView, OnCallLoadView

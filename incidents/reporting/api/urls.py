@@ -1,3 +1,5 @@
+"""The metrics API."""
+
 from django.urls import path
 
 from incidents.reporting.api.views import MetricsView

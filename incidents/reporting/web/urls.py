@@ -1,3 +1,5 @@
+"""The metrics page."""
+
 from django.urls import path
 
 from incidents.reporting.web import views

@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.core import mail
 
 from incidents.models import IncidentStatus
-from incidents.paging import services as escalation
+from incidents.paging import services as paging
 from incidents.paging.models import Page, PageStatus
 from oncall.contacts.models import ContactMethod
 from tests.harness.receivers import HttpReceiver
@@ -165,7 +165,7 @@ def test_one_click_acknowledge_link_works_without_a_session(
 
 
 def test_acknowledge_link_tampered_or_expired(clock, client, team, alice, incident):
-    token = escalation.ack_token(incident_id=incident.pk, user_id=alice.pk)
+    token = paging.ack_token(incident_id=incident.pk, user_id=alice.pk)
     assert client.post(f"/ack/{token}x/").status_code == 404
     clock.shift(timedelta(hours=25))
     assert client.post(f"/ack/{token}/").status_code == 410

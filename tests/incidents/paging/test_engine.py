@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from incidents import services
-from incidents.paging import services as escalation
+from incidents.paging import services as paging
 from incidents.paging import tasks
 from incidents.paging.models import EscalationState, IncidentEscalation, Page, PageStatus
 from oncall.contacts.models import ContactMethod
@@ -288,8 +288,8 @@ def test_contact_method_with_no_address_records_a_failed_page(
 
 
 def test_ack_token_round_trip(team, people, incident):
-    token = escalation.ack_token(incident_id=incident.pk, user_id=people["alice"].pk)
-    assert escalation.ack_token_read(token) == (incident.pk, people["alice"].pk)
+    token = paging.ack_token(incident_id=incident.pk, user_id=people["alice"].pk)
+    assert paging.ack_token_read(token) == (incident.pk, people["alice"].pk)
 
 
 def test_broken_schedule_falls_through_to_managers(clock, committing, team, people, declare):

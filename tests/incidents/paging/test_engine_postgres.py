@@ -10,7 +10,7 @@ from django.core import mail
 from django.db import connection, transaction
 
 from incidents.models import Incident
-from incidents.paging import services as escalation
+from incidents.paging import services as paging
 from incidents.paging.models import IncidentEscalation, Page, PageStatus
 from oncall.contacts.models import ContactMethod
 from tests.harness.concurrency import at_once, raised
@@ -54,8 +54,8 @@ def test_step_whose_task_was_lost_is_executed_by_the_sweep(lossy_broker, setup_t
         ]
         assert mail.outbox == []
         clock.shift(timedelta(minutes=5))
-        assert escalation.escalation_run_due() == 1
-        assert escalation.pages_deliver_due() == 2
+        assert paging.escalation_run_due() == 1
+        assert paging.pages_deliver_due() == 2
     pages = Page.objects.filter(incident=incident).order_by("level")
     assert [(p.user.username, p.level, p.status) for p in pages] == [
         ("alice", 1, PageStatus.SENT),
@@ -67,14 +67,14 @@ def test_step_whose_task_was_lost_is_executed_by_the_sweep(lossy_broker, setup_t
 def test_two_concurrent_sweeps_page_each_target_once(lossy_broker, setup_team):
     with time_machine.travel(T0, tick=False) as clock:
         incidents = [IncidentFactory(team=setup_team, severity="SEV1") for _ in range(30)]
-        escalation.pages_deliver_due()
+        paging.pages_deliver_due()
         mail.outbox.clear()
         clock.shift(timedelta(minutes=5))
         counts: list[int] = []
 
         def sweep():
-            counts.append(escalation.escalation_run_due(batch_size=4))
-            escalation.pages_deliver_due()
+            counts.append(paging.escalation_run_due(batch_size=4))
+            paging.pages_deliver_due()
 
         assert raised(at_once(sweep, sweep, sweep)) == []
     assert sum(counts) == 30
@@ -108,17 +108,13 @@ def test_a_step_locked_by_another_worker_is_skipped_not_doubled(lossy_broker, se
         holder.start()
         assert locked.wait(timeout=30)
         # A redelivered task and a sweep both find the row busy and skip it.
-        assert (
-            escalation.escalation_execute_step(escalation_id=state.pk, token=state.token) is False
-        )
-        assert escalation.escalation_run_due() == 0
+        assert paging.escalation_execute_step(escalation_id=state.pk, token=state.token) is False
+        assert paging.escalation_run_due() == 0
         release.set()
         holder.join(timeout=30)
-        assert escalation.escalation_execute_step(escalation_id=state.pk, token=state.token) is True
-        assert (
-            escalation.escalation_execute_step(escalation_id=state.pk, token=state.token) is False
-        )
-        assert escalation.escalation_run_due() == 0
+        assert paging.escalation_execute_step(escalation_id=state.pk, token=state.token) is True
+        assert paging.escalation_execute_step(escalation_id=state.pk, token=state.token) is False
+        assert paging.escalation_run_due() == 0
     assert list(Page.objects.order_by("level").values_list("level", flat=True)) == [1, 2]
 
 
@@ -146,14 +142,12 @@ def test_sweep_skips_an_incident_whose_status_is_changing_without_deadlock(
         worker = threading.Thread(target=lambda: (acknowledge_slowly(), connection.close()))
         worker.start()
         assert locked.wait(timeout=30)
-        assert escalation.escalation_run_due() == 0
+        assert paging.escalation_run_due() == 0
         state = IncidentEscalation.objects.get(incident=incident)
-        assert (
-            escalation.escalation_execute_step(escalation_id=state.pk, token=state.token) is False
-        )
+        assert paging.escalation_execute_step(escalation_id=state.pk, token=state.token) is False
         release.set()
         worker.join(timeout=30)
-        assert escalation.escalation_run_due() == 0
+        assert paging.escalation_run_due() == 0
     incident.refresh_from_db()
     assert incident.status == "acknowledged"
     assert list(Page.objects.values_list("level", flat=True)) == [1]
@@ -173,7 +167,7 @@ def test_concurrent_sweeps_create_one_default_contact_method(lossy_broker, setup
             ContactMethod.objects.filter(user=newcomer).delete()
 
         def sweep():
-            escalation.escalation_run_due(batch_size=1)
+            paging.escalation_run_due(batch_size=1)
 
         assert raised(at_once(sweep, sweep)) == []
     assert ContactMethod.objects.filter(user=newcomer).count() == 1

@@ -21,9 +21,10 @@ import pytest
 import time_machine
 
 from incidents import services
-from incidents.reporting import providers as reporting_providers
-from incidents.reporting import selectors as reporting_selectors
-from incidents.reporting import sql as reporting_sql
+from incidents.reporting import providers
+from incidents.reporting.scope import metrics_scope_for
+from incidents.reporting.selectors import incident_metrics
+from incidents.reporting.sql import percentile_cont
 from tests.incidents.factories import IncidentFactory
 
 NOW = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
@@ -181,12 +182,12 @@ def test_default_period_is_the_28_days_before_now(api, dataset, member):
 
 def test_figures_owned_by_other_modules_are_null_with_a_reason(api, dataset, member):
     # Every provided figure has its provider now; take one away to see the reason.
-    previous = dict(reporting_providers._providers)
-    reporting_providers.unregister_provider("postmortem_completion_rate")
+    previous = providers.registered_providers()["postmortem_completion_rate"]
+    providers.unregister_provider("postmortem_completion_rate")
     try:
         body = _get(api, member, **_period(dataset)).json()
     finally:
-        reporting_providers._providers.update(previous)
+        providers.register_provider("postmortem_completion_rate", previous)
     for name in ("postmortem_completion_rate",):
         assert body[name] is None
         assert body["unavailable"][name].startswith("not available until")
@@ -200,13 +201,15 @@ def test_a_registered_provider_supplies_its_figure(api, dataset, member):
         seen.append(scope)
         return 0.75
 
-    previous = dict(reporting_providers._providers)
-    reporting_providers.register_provider("postmortem_completion_rate", completion_rate)
+    previous = providers.registered_providers().get("postmortem_completion_rate")
+    providers.register_provider("postmortem_completion_rate", completion_rate)
     try:
         body = _get(api, member, **_period(dataset)).json()
     finally:
-        reporting_providers._providers.clear()
-        reporting_providers._providers.update(previous)
+        if previous is None:
+            providers.unregister_provider("postmortem_completion_rate")
+        else:
+            providers.register_provider("postmortem_completion_rate", previous)
     assert body["postmortem_completion_rate"] == 0.75
     assert "postmortem_completion_rate" not in body["unavailable"]
     (scope,) = seen
@@ -218,7 +221,7 @@ def test_a_registered_provider_supplies_its_figure(api, dataset, member):
 
 def test_unknown_figure_names_are_refused():
     with pytest.raises(ValueError, match="Unknown figure"):
-        reporting_providers.register_provider("mean_time_to_coffee", lambda scope: 1)
+        providers.register_provider("mean_time_to_coffee", lambda scope: 1)
 
 
 def test_another_teams_metrics_are_not_found(api, dataset, outsider):
@@ -273,17 +276,17 @@ def test_query_count_does_not_grow_with_incidents(api, team, member, django_asse
 @pytest.mark.postgres
 def test_postgresql_percentiles_equal_the_portable_path(dataset, member):
     with time_machine.travel(NOW, tick=False):
-        scope = reporting_selectors.metrics_scope_for(
+        scope = metrics_scope_for(
             user=member, team=str(dataset.pk), since="2026-11-02", until="2026-11-16"
         )
-        in_db = reporting_selectors.incident_metrics(scope, percentiles_in_database=True)
-        portable = reporting_selectors.incident_metrics(scope, percentiles_in_database=False)
+        in_db = incident_metrics(scope, percentiles_in_database=True)
+        portable = incident_metrics(scope, percentiles_in_database=False)
     assert in_db == portable
     assert in_db["mttr_seconds"]["p90"] == approx(14760)
 
 
 def test_percentile_cont_interpolates_like_sql():
-    assert reporting_sql.percentile_cont([], 0.5) is None
-    assert reporting_sql.percentile_cont([7.0], 0.9) == 7.0
-    assert reporting_sql.percentile_cont([1.0, 2.0, 3.0, 10.0], 0.5) == 2.5
-    assert reporting_sql.percentile_cont([60.0, 900.0], 0.9) == approx(816)
+    assert percentile_cont([], 0.5) is None
+    assert percentile_cont([7.0], 0.9) == 7.0
+    assert percentile_cont([1.0, 2.0, 3.0, 10.0], 0.5) == 2.5
+    assert percentile_cont([60.0, 900.0], 0.9) == approx(816)

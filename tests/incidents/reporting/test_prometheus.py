@@ -4,7 +4,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from incidents import services
-from incidents.reporting import providers as metrics
+from incidents.reporting import providers
 from tests.incidents.factories import IncidentFactory
 
 TOKEN = "scrape-secret"
@@ -37,12 +37,12 @@ def test_open_incidents_by_team_and_severity(client, open_incidents):
 
 @override_settings(METRICS_TOKEN=TOKEN)
 def test_engine_lag_comes_from_its_provider(client, db):
-    registered = metrics._providers["escalation_engine_lag_seconds"]
-    metrics.register_provider("escalation_engine_lag_seconds", lambda scope: 2.5)
+    registered = providers.registered_providers()["escalation_engine_lag_seconds"]
+    providers.register_provider("escalation_engine_lag_seconds", lambda scope: 2.5)
     try:
         body = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").content.decode()
     finally:
-        metrics.register_provider("escalation_engine_lag_seconds", registered)
+        providers.register_provider("escalation_engine_lag_seconds", registered)
     assert "tocsin_escalation_engine_lag_seconds 2.5" in body.splitlines()
 
 
