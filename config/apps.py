@@ -35,6 +35,8 @@ ROOM_MODULES = (
     "oncall.schedules.admin",
     "oncall.schedules.tasks",
     "oncall.teams.admin",
+    "outbox.admin",
+    "outbox.tasks",
 )
 
 
@@ -53,11 +55,25 @@ class WiringConfig(AppConfig):
             import_module(name)
 
         from config.consequences import consequences_connect
+        from incidents.communication.services import channels as communication_channels
+        from incidents.communication.services import emails as communication_emails
+        from incidents.mirroring import outbox as mirroring_outbox
+        from incidents.paging.services import delivery as paging_delivery
         from incidents.paging.web import sections as paging_sections
         from incidents.reporting import paging as paging_figures
+        from oncall.contacts import outbox as contact_outbox
+        from postmortems.services import sla as postmortem_sla
 
         consequences_connect()
         # The paging engine's figures (pages per engineer, engine lag) for the metrics,
         # and its sections of the pages (on call now, my pending pages, pages sent).
         paging_figures.register()
         paging_sections.register()
+        # What the outbox asks of the rooms whose messages it sends: render or re-check
+        # right before the send, hear the outcome (docs/outbox.md, "Purposes").
+        paging_delivery.register()
+        contact_outbox.register()
+        mirroring_outbox.register()
+        communication_emails.register()
+        communication_channels.register()
+        postmortem_sla.register()

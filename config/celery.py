@@ -21,12 +21,15 @@ def beat(task: str, every: timedelta) -> None:
     app.conf.beat_schedule[task] = {"task": task, "schedule": every}
 
 
-# Paging: any escalation step or page delivery that is due and not done (a lost task).
-beat("incidents.paging.sweep", timedelta(seconds=15))
+# Paging: any escalation step that is due and not done (a lost task). Cheap when nothing
+# is due (one index range scan), so it runs often: a lost step is at most ~2 s late.
+beat("incidents.paging.sweep", timedelta(seconds=2))
+# The outbox: messages whose delivery task was lost or whose sender died mid-send.
+beat("outbox.messages.sweep", timedelta(seconds=2))
 # Alerts: apply stored Events API events whose task was lost; prune old raw events.
 beat("incidents.alerts.sweep_inbox", timedelta(seconds=30))
 beat("incidents.alerts.prune", timedelta(hours=1))
-# PagerDuty mirroring: re-send deliveries whose task was lost.
+# PagerDuty mirroring: hand events written before the outbox existed to the outbox.
 beat("incidents.mirroring.sweep", timedelta(minutes=1))
 # Communication: status-update reminders and escalation notices.
 beat("incidents.communication.remind", timedelta(minutes=1))

@@ -22,8 +22,9 @@ class SeverityAdmin(SimpleHistoryAdmin):
         "postmortem_required",
         "status_page_deadline",
         "update_cadence",
+        "urgency",
     ]
-    list_filter = ["postmortem_required"]
+    list_filter = ["postmortem_required", "urgency"]
     search_fields = ["name", "label", "description"]
 
 

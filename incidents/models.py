@@ -8,6 +8,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from oncall.teams.models import Team
+from outbox.models import Urgency
 
 
 class Severity(models.Model):
@@ -26,6 +27,12 @@ class Severity(models.Model):
     )
     update_cadence = models.DurationField(
         null=True, blank=True, help_text="Stakeholder updates due this often while open."
+    )
+    urgency = models.CharField(
+        max_length=4,
+        choices=Urgency.choices,
+        default=Urgency.HIGH,
+        help_text="High pages at once, day or night; low notifies within working hours.",
     )
 
     history = HistoricalRecords()

@@ -1,7 +1,7 @@
 """The on-call app's models live in its rooms; importing them here is how Django finds
 them (one app: the ``oncall`` label and tables, four rooms)."""
 
-from oncall.contacts.models import ContactMethod, OnCallPreference
+from oncall.contacts.models import ContactMethod, NotificationRule, OnCallPreference
 from oncall.policies.models import EscalationPolicy, EscalationRule, EscalationTarget
 from oncall.schedules.models import (
     Handoff,
@@ -10,7 +10,6 @@ from oncall.schedules.models import (
     ScheduleLayer,
     ScheduleLayerMember,
     ScheduleOverride,
-    ShiftNotice,
 )
 from oncall.teams.models import IdpGroupMapping, Team, TeamMembership
 
@@ -21,13 +20,13 @@ __all__ = [
     "EscalationTarget",
     "Handoff",
     "IdpGroupMapping",
+    "NotificationRule",
     "OnCallPreference",
     "Rotation",
     "Schedule",
     "ScheduleLayer",
     "ScheduleLayerMember",
     "ScheduleOverride",
-    "ShiftNotice",
     "Team",
     "TeamMembership",
 ]

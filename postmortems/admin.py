@@ -12,7 +12,6 @@ from postmortems.models import (
     Amendment,
     ContributingFactor,
     FiveWhy,
-    NotificationRecord,
     Postmortem,
     TimelineEntry,
 )
@@ -336,22 +335,6 @@ class AmendmentAdmin(admin.ModelAdmin):
     list_display = ["created_at", "postmortem", "author", "reason"]
     list_select_related = ["postmortem__incident__team", "author"]
     search_fields = ["reason"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(NotificationRecord)
-class NotificationRecordAdmin(admin.ModelAdmin):
-    """The sent-log: read-only."""
-
-    list_display = ["created_at", "kind", "to_email", "subject", "sent_at", "attempts"]
-    list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter)]
-    search_fields = ["key", "to_email", "subject"]
-    readonly_fields = [f.name for f in NotificationRecord._meta.fields]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.harness.tasks",
     "tests.harness.incidents",
     "tests.harness.receivers",
+    "tests.harness.workers",
 ]
 
 

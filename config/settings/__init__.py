@@ -19,6 +19,8 @@ from config.settings.api import *  # noqa: F403
 from config.settings.auth import *  # noqa: F403
 from config.settings.celery import *  # noqa: F403
 from config.settings.communication import *  # noqa: F403
+from config.settings.outbox import *  # noqa: F403
 from config.settings.paging import *  # noqa: F403
 from config.settings.postmortems import *  # noqa: F403
+from config.settings.twilio import *  # noqa: F403
 from config.settings.web import *  # noqa: F403

@@ -5,11 +5,8 @@ from config.settings.env import env_bool, env_int, env_str
 # Where mirrored incidents and PagerDuty contact methods are sent (PagerDuty's Events API
 # v2); tests point it at a local receiver.
 PAGERDUTY_EVENTS_URL = env_str("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com")
-# Seconds one request of a mirrored incident to PagerDuty may take.
-PAGERDUTY_TIMEOUT_SECONDS = env_int("PAGERDUTY_TIMEOUT_SECONDS", 10)
-# Each mirror event is tried this many times (with back-off) before it is marked failed
-# on the incident's timeline.
-PAGERDUTY_MIRROR_MAX_ATTEMPTS = env_int("PAGERDUTY_MIRROR_MAX_ATTEMPTS", 8)
+# Mirror events are sent through the outbox: its deadline, attempts and back-off apply
+# (config.settings.outbox).
 # Raw events (AlertEvent rows) older than this are pruned by a beat task.
 ALERT_EVENT_RETENTION_DAYS = env_int("ALERT_EVENT_RETENTION_DAYS", 30)
 # Events API events still unapplied this long after arrival (their Celery task was lost)

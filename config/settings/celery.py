@@ -33,3 +33,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Sending runs on its own queue, read by workers of its own (many threads: sends wait on
+# the network, not the CPU), so a slow channel never delays escalation steps or alert
+# processing, and a burst of steps never delays a send.
+CELERY_TASK_ROUTES = {"outbox.messages.deliver": {"queue": "outbox"}}

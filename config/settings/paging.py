@@ -8,14 +8,19 @@ from config.settings.env import env_bool, env_int
 
 # How many due escalation steps one sweep transaction takes at a time.
 ESCALATION_SWEEP_BATCH = env_int("ESCALATION_SWEEP_BATCH", 200)
-# Delivery attempts before a page is marked failed.
-PAGING_MAX_ATTEMPTS = env_int("PAGING_MAX_ATTEMPTS", 5)
-# Seconds before the first delivery retry; each later retry waits twice as long.
-PAGING_RETRY_BASE_SECONDS = env_int("PAGING_RETRY_BASE_SECONDS", 30)
-# Seconds one outbound request of a page (webhook, Slack, PagerDuty) may take.
-PAGING_HTTP_TIMEOUT_SECONDS = env_int("PAGING_HTTP_TIMEOUT_SECONDS", 10)
-# Default throttle per new contact method kind (seconds between two messages).
-PAGING_DEFAULT_MIN_INTERVAL = {"email": 60, "slack": 30, "webhook": 0, "pagerduty": 0}
+# Delivery attempts, back-off and the time one send may take are the outbox's
+# (config.settings.outbox: OUTBOX_MAX_ATTEMPTS, OUTBOX_RETRY_BASE_SECONDS,
+# OUTBOX_SEND_DEADLINE_SECONDS).
+# Default throttle per new contact method kind (seconds between two low-urgency
+# messages; high urgency is never throttled).
+PAGING_DEFAULT_MIN_INTERVAL = {
+    "email": 60,
+    "slack": 30,
+    "webhook": 0,
+    "pagerduty": 0,
+    "sms": 0,
+    "voice": 0,
+}
 # One-click acknowledge links expire after this many seconds.
 ACK_LINK_MAX_AGE_SECONDS = env_int("ACK_LINK_MAX_AGE_SECONDS", 24 * 3600)
 # Webhook and Slack-webhook contact methods may not point at loopback, private,

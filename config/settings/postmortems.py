@@ -8,5 +8,5 @@ POSTMORTEM_SLA_HOURS = env_int("POSTMORTEM_SLA_HOURS", 48)
 POSTMORTEM_ESCALATION_HOURS = env_int("POSTMORTEM_ESCALATION_HOURS", 24)
 # The follow-up review is scheduled this many days after publishing.
 POSTMORTEM_FOLLOW_UP_REVIEW_DAYS = env_int("POSTMORTEM_FOLLOW_UP_REVIEW_DAYS", 30)
-# A notification whose delivery failed is retried by later beat runs this many times.
-POSTMORTEM_NOTIFICATION_MAX_ATTEMPTS = env_int("POSTMORTEM_NOTIFICATION_MAX_ATTEMPTS", 5)
+# Notifications are sent through the outbox: its attempts and back-off apply
+# (config.settings.outbox).

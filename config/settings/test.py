@@ -11,5 +11,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # its local receiver must fail on a refused local connection, never reach the internet.
 SLACK_API_URL = "http://127.0.0.1:9/api/"
 PAGERDUTY_EVENTS_URL = "http://127.0.0.1:9"
+TWILIO_API_URL = "http://127.0.0.1:9"
 # Receivers in tests are local servers; the outbound-guard tests turn the guard back on.
 OUTBOUND_ALLOW_PRIVATE_NETWORKS = True

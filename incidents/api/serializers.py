@@ -14,6 +14,7 @@ from incidents.selectors import service_list
 from oncall.policies.selectors import escalation_policy_list
 from oncall.teams.api.serializers import UserRefSerializer
 from oncall.teams.selectors import team_list
+from outbox.models import Urgency
 
 User = get_user_model()
 
@@ -72,6 +73,13 @@ class UserIdField(serializers.PrimaryKeyRelatedField):
 # --- output ---------------------------------------------------------------------------
 
 
+class SeverityUpdateInputSerializer(StrictInputMixin, serializers.Serializer):
+    urgency = serializers.ChoiceField(
+        choices=Urgency.choices,
+        help_text="high: pages at once, day or night; low: within working hours.",
+    )
+
+
 class SeverityOutputSerializer(serializers.ModelSerializer):
     ack_target_seconds = serializers.SerializerMethodField()
     resolve_target_seconds = serializers.SerializerMethodField()
@@ -92,6 +100,7 @@ class SeverityOutputSerializer(serializers.ModelSerializer):
             "postmortem_required",
             "status_page_deadline_seconds",
             "update_cadence_seconds",
+            "urgency",
         ]
 
     @staticmethod

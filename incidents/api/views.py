@@ -3,12 +3,14 @@ an optional Idempotency-Key, edit, the status actions, notes, timeline, history)
 input serializers validate, services write, selectors read."""
 
 from django.db import models
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from common.api import validated_body
 from incidents import selectors, services
 from incidents.api.filters import IncidentFilter, ServiceFilter
 from incidents.api.serializers import (
@@ -23,19 +25,28 @@ from incidents.api.serializers import (
     ServiceOutputSerializer,
     ServiceUpdateInputSerializer,
     SeverityOutputSerializer,
+    SeverityUpdateInputSerializer,
     StatusInputSerializer,
     TimelineEventOutputSerializer,
 )
 
 
 class SeverityViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """The severity matrix (edited by staff in the admin)."""
+    """The severity matrix (edited by staff in the admin; staff set a severity's urgency
+    here too)."""
 
     serializer_class = SeverityOutputSerializer
     pagination_class = None
 
     def get_queryset(self):
         return selectors.severity_list()
+
+    @extend_schema(request=SeverityUpdateInputSerializer, responses={200: SeverityOutputSerializer})
+    def partial_update(self, request: Request, pk: str) -> Response:
+        severity = get_object_or_404(selectors.severity_list(), pk=pk)
+        data = validated_body(SeverityUpdateInputSerializer, request)
+        services.severity_update(actor=request.user, severity=severity, **data)
+        return Response(SeverityOutputSerializer(severity).data)
 
 
 class ServiceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

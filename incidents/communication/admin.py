@@ -1,7 +1,8 @@
 """Admin pages for incident communication (loaded by ``config.apps``): escalation notice
 rules, team communication settings and maintenance windows are edited here; an
-incident's status-page settings are saved through ``incident_communication_set``; what
-was sent (updates, reminders, notices, channels) is read-only."""
+incident's status-page settings are saved through ``incident_communication_set``;
+updates and channels are read-only. What was sent (reminders, notices, e-mails, Slack
+posts) is in the outbox's own read-only admin."""
 
 from django import forms
 from django.contrib import admin
@@ -9,9 +10,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from common.admin import ReadOnlyAdmin
 from incidents.communication.models import (
-    CommunicationReminder,
     EscalationNoticeRule,
-    EscalationNoticeSent,
     IncidentChannel,
     IncidentCommunication,
     StatusUpdate,
@@ -88,17 +87,6 @@ class StatusUpdateAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "incident", "audience", "status", "author"]
     list_filter = ["audience"]
     list_select_related = ["incident__team", "author"]
-
-
-@admin.register(CommunicationReminder)
-class CommunicationReminderAdmin(ReadOnlyAdmin):
-    list_display = ["sent_at", "incident", "kind", "due_at"]
-    list_filter = ["kind"]
-
-
-@admin.register(EscalationNoticeSent)
-class EscalationNoticeSentAdmin(ReadOnlyAdmin):
-    list_display = ["sent_at", "incident", "rule"]
 
 
 @admin.register(IncidentChannel)

@@ -1,7 +1,7 @@
 """Communication around an incident: status updates, what the public status page says
-about it, who hears about a team's incidents, the reminders and time-based escalation
-notices sent (each recorded once, under a unique constraint) and the Slack incident
-channel."""
+about it, who hears about a team's incidents, the time-based escalation notice rules and
+the Slack incident channel. What was sent (reminders, notices, e-mails, Slack posts) is
+in the outbox, one message each under a key that says what it is."""
 
 from django.conf import settings
 from django.db import models
@@ -139,48 +139,11 @@ class EscalationNoticeRule(models.Model):
         return f"{self.severity.name} after {self.after_minutes} min → {self.target}"
 
 
-class EscalationNoticeSent(models.Model):
-    """Each (incident, rule) notice goes out once."""
-
-    incident = models.ForeignKey(
-        Incident, on_delete=models.CASCADE, related_name="escalation_notices"
-    )
-    rule = models.ForeignKey(EscalationNoticeRule, on_delete=models.CASCADE, related_name="+")
-    recipients = models.JSONField(default=list)
-    sent_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["incident", "rule"], name="unique_escalation_notice")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.incident_id} rule {self.rule_id}"
-
-
 class ReminderKind(models.TextChoices):
+    """What a reminder is about (part of its outbox key)."""
+
     STATUS_PAGE_DEADLINE = "status_page_deadline", "Status page deadline"
     UPDATE_CADENCE = "update_cadence", "Update cadence"
-
-
-class CommunicationReminder(models.Model):
-    """A reminder sent to the commander; one per (incident, kind, moment it was due)."""
-
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="reminders")
-    kind = models.CharField(max_length=30, choices=ReminderKind.choices)
-    due_at = models.DateTimeField()
-    recipients = models.JSONField(default=list)
-    sent_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["incident", "kind", "due_at"], name="unique_communication_reminder"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.incident_id} {self.kind} due {self.due_at:%Y-%m-%d %H:%M}"
 
 
 class IncidentChannelState(models.TextChoices):

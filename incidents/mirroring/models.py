@@ -1,5 +1,5 @@
 """The optional mirroring of incidents to PagerDuty: which PagerDuty service a team's (or
-a service's) incidents go to, and the outbox of events to send there."""
+a service's) incidents go to, and the record of each event sent there."""
 
 from django.db import models
 from django.db.models import Q
@@ -47,8 +47,10 @@ class MirrorDeliveryStatus(models.TextChoices):
 
 
 class MirrorDelivery(models.Model):
-    """Outbox: one row per event to send to PagerDuty, written in the transaction that
-    changed the incident, so nothing is lost if the broker or PagerDuty is down."""
+    """One event to mirror to PagerDuty, written (with the outbox message that sends it,
+    key ``mirror:<id>``) in the transaction that changed the incident, so nothing is lost
+    if the broker or PagerDuty is down. The outbox's outcome hooks keep its status,
+    attempts, last error and sent time."""
 
     mirror = models.ForeignKey(PagerDutyMirror, on_delete=models.CASCADE, related_name="+")
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
@@ -60,8 +62,8 @@ class MirrorDelivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField()
-    # When the next try is due (set at each failure, with back-off); the sweeper only
-    # picks up rows whose try is overdue, i.e. whose task was lost.
+    # When the next try is due (its message's retry time, set at each failure); the
+    # mirroring sweep only looks at pending rows whose try is overdue.
     next_attempt_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
 

@@ -1,38 +1,50 @@
 """Mirroring incidents to PagerDuty: trigger on declare (and reopen), acknowledge and
 resolve on the matching transitions, dedup key = the Tocsin incident id.
 
-Each event is first written to an outbox row (MirrorDelivery) inside the transaction
-that changed the incident; after commit a Celery task sends the incident's pending rows
-in order. A failure is recorded on the incident's timeline and retried with back-off;
-after PAGERDUTY_MIRROR_MAX_ATTEMPTS the row is marked failed, again on the timeline. A
-beat task re-sends rows left pending (broker down, worker lost), so nothing is dropped
-silently.
+Each event is a ``MirrorDelivery`` (this room's record of it) and an outbox message
+(purpose ``mirroring.event``, key ``mirror:<delivery id>``), both written inside the
+transaction that changed the incident. The outbox sends it after the commit with no
+transaction open and no lock held, retries it with back-off and tells
+``incidents.mirroring.outbox`` the outcome, which updates the delivery and the
+incident's timeline. Delivery is at least once; PagerDuty folds a repeat by its dedup
+key. Events of one incident reach PagerDuty in order: one waits while an earlier one is
+still pending (see ``incidents.mirroring.outbox``).
 """
 
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from common.errors import AccessDenied, Conflict, InvalidInput
 from common.history import attribute_history, save_changed
 from incidents.alerts.parsers.events import ACKNOWLEDGE, RESOLVE, TRIGGER
-from incidents.mirroring import pagerduty
 from incidents.mirroring.models import MirrorDelivery, MirrorDeliveryStatus, PagerDutyMirror
-from incidents.models import Incident, IncidentStatus, Service, TimelineEventKind
-from incidents.services import timeline_event_create
+from incidents.models import Incident, IncidentStatus, Service
 from oncall.teams.models import Team
 from oncall.teams.selectors import team_is_manager
+from outbox.models import Message, Transport
+from outbox.services import message_enqueue
 
 SEVERITY_BY_LEVEL = {1: "critical", 2: "error", 3: "warning"}
+PURPOSE = "mirroring.event"
+KEY_PREFIX = "mirror:"
 
 
 def mirror_dedup_key(incident: Incident) -> str:
+    """PagerDuty's dedup key for an incident: the same for its trigger, acknowledge and
+    resolve, and for every repeat of each."""
     return str(incident.pk)
+
+
+def mirror_message_key(delivery_id: int) -> str:
+    """The outbox key (idempotency key) of a delivery's message."""
+    return f"{KEY_PREFIX}{delivery_id}"
 
 
 @transaction.atomic
@@ -111,30 +123,45 @@ def pagerduty_mirror_for(*, incident: Incident) -> PagerDutyMirror | None:
     return next((m for m in mirrors if m.service_id is None), None)
 
 
-def _event_for(incident: Incident, action: str) -> dict[str, Any]:
+def mirror_event(*, incident: Incident, action: str) -> dict[str, Any]:
+    """One Events API v2 event for ``outbox.transports.pagerduty``: the trigger carries
+    the incident's summary, severity, details and a link back; acknowledge and resolve
+    carry only the dedup key."""
+    event: dict[str, Any] = {"event_action": action, "dedup_key": mirror_dedup_key(incident)}
     if action != TRIGGER:
-        return {}
-    severity = SEVERITY_BY_LEVEL.get(incident.severity.level, "info")
+        return event
     link = f"{settings.SITE_URL}/api/v1/incidents/{incident.pk}/"
     return {
-        "payload": {
-            "summary": f"[{incident.reference}] {incident.title}"[:1024],
-            "source": "tocsin",
-            "severity": severity,
-            "component": incident.team.name,
-            "custom_details": {
-                "reference": incident.reference,
-                "severity": incident.severity.name,
-                "team": incident.team.name,
-                "summary": incident.summary[:2000],
-            },
+        **event,
+        "summary": f"[{incident.reference}] {incident.title}"[:1024],
+        "severity": SEVERITY_BY_LEVEL.get(incident.severity.level, "info"),
+        "component": incident.team.name,
+        "custom_details": {
+            "reference": incident.reference,
+            "severity": incident.severity.name,
+            "team": incident.team.name,
+            "summary": incident.summary[:2000],
         },
         "links": [{"href": link, "text": f"{incident.reference} in Tocsin"}],
     }
 
 
+def mirror_message_enqueue(*, delivery: MirrorDelivery) -> Message:
+    """The outbox message that carries ``delivery`` (idempotent: its key is the
+    delivery's). It names only the delivery: the event is rendered right before the send."""
+    return message_enqueue(
+        key=mirror_message_key(delivery.pk),
+        purpose=PURPOSE,
+        transport=Transport.PAGERDUTY,
+        address=delivery.mirror.routing_key,
+        payload={"delivery": delivery.pk},
+        group=f"incident:{delivery.incident_id}",
+    )
+
+
 def mirror_delivery_enqueue(*, incident: Incident, action: str) -> MirrorDelivery | None:
-    """Called inside the transaction that changed the incident."""
+    """Called inside the transaction that changed the incident: the delivery and its
+    outbox message commit (or roll back) with the change."""
     mirror = pagerduty_mirror_for(incident=incident)
     if mirror is None:
         return None
@@ -143,18 +170,11 @@ def mirror_delivery_enqueue(*, incident: Incident, action: str) -> MirrorDeliver
         mirror=mirror,
         incident=incident,
         action=action,
-        payload=_event_for(incident, action),
+        payload=mirror_event(incident=incident, action=action),
         created_at=now,
         next_attempt_at=now,
     )
-    incident_id = incident.pk
-
-    def _send() -> None:
-        from incidents.mirroring.tasks import pagerduty_mirror_flush
-
-        pagerduty_mirror_flush.delay(incident_id)
-
-    transaction.on_commit(_send)
+    mirror_message_enqueue(delivery=delivery)
     return delivery
 
 
@@ -174,97 +194,24 @@ def mirror_on_status_changed(
         mirror_delivery_enqueue(incident=incident, action=ACKNOWLEDGE)
 
 
-@dataclass(frozen=True)
-class FlushResult:
-    sent: int
-    retry: bool  # a delivery failed and may be tried again later
-    retry_in: int = 0  # seconds
-
-
-def mirror_backoff_seconds(attempts: int) -> int:
-    """5 s, 10 s, 20 s, … capped at 5 minutes."""
-    return min(300, 5 * 2 ** max(0, attempts - 1))
-
-
-def _record(delivery: MirrorDelivery, message: str, **data: Any) -> None:
-    timeline_event_create(
-        incident=delivery.incident,
-        kind=TimelineEventKind.PAGERDUTY_MIRROR,
-        message=message,
-        data={"action": delivery.action, "attempts": delivery.attempts, **data},
-    )
-
-
-def mirror_flush(*, incident_id: int) -> FlushResult:
-    """Send the incident's pending deliveries in order, each under its row lock (so two
-    workers never send the same one). Stops at the first failure to keep the order."""
-    sent = 0
-    max_attempts = settings.PAGERDUTY_MIRROR_MAX_ATTEMPTS
-    while True:
-        with transaction.atomic():
-            delivery = (
-                MirrorDelivery.objects.select_for_update(skip_locked=True)
-                .select_related("mirror", "incident")
-                .filter(incident_id=incident_id, status=MirrorDeliveryStatus.PENDING)
-                .order_by("id")
-                .first()
-            )
-            if delivery is None:
-                return FlushResult(sent=sent, retry=False)
-            if MirrorDelivery.objects.filter(
-                incident_id=incident_id, status=MirrorDeliveryStatus.PENDING, id__lt=delivery.pk
-            ).exists():
-                return FlushResult(sent=sent, retry=False)  # another worker is on it
-            delivery.attempts += 1
-            try:
-                pagerduty.send_event(
-                    routing_key=delivery.mirror.routing_key,
-                    action=delivery.action,
-                    dedup_key=mirror_dedup_key(delivery.incident),
-                    event=delivery.payload,
-                )
-            except pagerduty.PagerDutyError as exc:
-                delivery.last_error = str(exc)
-                gave_up = delivery.attempts >= max_attempts
-                retry_in = mirror_backoff_seconds(delivery.attempts)
-                if gave_up:
-                    delivery.status = MirrorDeliveryStatus.FAILED
-                delivery.next_attempt_at = timezone.now() + timedelta(seconds=retry_in)
-                delivery.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
-                _record(
-                    delivery,
-                    (
-                        f"PagerDuty {delivery.action} failed after {delivery.attempts} "
-                        f"attempts; giving up: {exc}"
-                        if gave_up
-                        else f"PagerDuty {delivery.action} failed (attempt "
-                        f"{delivery.attempts} of {max_attempts}), will retry: {exc}"
-                    ),
-                    error=str(exc),
-                    gave_up=gave_up,
-                )
-                if gave_up:
-                    continue  # the later events still go out, in order
-                return FlushResult(sent=sent, retry=True, retry_in=retry_in)
-            delivery.status = MirrorDeliveryStatus.SENT
-            delivery.sent_at = timezone.now()
-            delivery.save(update_fields=["attempts", "status", "sent_at"])
-            _record(
-                delivery,
-                f"Mirrored to PagerDuty: {delivery.action}"
-                + (f" (after {delivery.attempts} attempts)" if delivery.attempts > 1 else ""),
-            )
-            sent += 1
-
-
-def mirror_stalled_incident_ids(*, grace: timedelta = timedelta(minutes=1)) -> list[int]:
-    """Incidents with a delivery whose try is overdue by more than ``grace`` (its task
-    was lost: broker down, worker killed): the beat task sends them again."""
+def mirror_deliveries_adopt_unsent(*, grace: timedelta = timedelta(minutes=1)) -> int:
+    """Pending deliveries that no outbox message carries get one (rows written before
+    mirroring went through the outbox, whose own send task is gone): the beat calls this,
+    so an upgrade loses no event. One anti-join over the pending rows, usually none.
+    Returns how many it handed to the outbox."""
     cutoff = timezone.now() - grace
-    return list(
-        MirrorDelivery.objects.filter(
-            status=MirrorDeliveryStatus.PENDING, next_attempt_at__lt=cutoff
-        )
-        .values_list("incident_id", flat=True)
-        .distinct()[:500]
+    carried = Message.objects.filter(
+        key=Concat(Value(KEY_PREFIX), Cast(OuterRef("pk"), output_field=CharField()))
     )
+    with transaction.atomic():
+        orphans = list(
+            MirrorDelivery.objects.filter(
+                status=MirrorDeliveryStatus.PENDING, next_attempt_at__lt=cutoff
+            )
+            .exclude(Exists(carried))
+            .select_related("mirror")
+            .order_by("pk")[:500]
+        )
+        for delivery in orphans:
+            mirror_message_enqueue(delivery=delivery)
+    return len(orphans)

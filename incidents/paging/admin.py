@@ -14,6 +14,16 @@ class IncidentEscalationAdmin(ReadOnlyAdmin):
 
 @admin.register(Page)
 class PageAdmin(ReadOnlyAdmin):
-    list_display = ["incident", "user", "level", "loop", "channel", "status", "attempts", "sent_at"]
+    list_display = [
+        "incident",
+        "user",
+        "level",
+        "loop",
+        "channel",
+        "status",
+        "attempts",
+        "sent_at",
+        "message",
+    ]
     list_filter = ["status", "channel"]
     search_fields = ["user__username", "incident__title"]

@@ -97,6 +97,11 @@ class Page(models.Model):
     error = models.TextField(blank=True)
     not_before = models.DateTimeField(help_text="Queued until then (throttle, retry backoff).")
     bundle_size = models.PositiveSmallIntegerField(default=0)
+    # The outbox message that carries this page (several pages of one person and contact
+    # method due together share one message: a bundle).
+    message = models.ForeignKey(
+        "outbox.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="pages"
+    )
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -118,6 +123,13 @@ class Page(models.Model):
                 name="page_queued_idx",
             ),
             models.Index(fields=["user", "created_at"]),
+            # The paging sweep's look for queued pages no outbox message carries: empty
+            # but for pages written before the outbox existed, so the scan costs nothing.
+            models.Index(
+                fields=["id"],
+                condition=Q(status="queued", message__isnull=True),
+                name="page_without_message_idx",
+            ),
         ]
 
     def __str__(self) -> str:

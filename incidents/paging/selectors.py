@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils import timezone
 
 from incidents.models import Incident, IncidentStatus
@@ -129,3 +129,17 @@ def my_pending_pages(*, user: Any, limit: int = 20) -> list[dict[str, Any]]:
         for row in rows
         if row["incident_id"] in incidents
     ]
+
+
+def my_failing_contact_methods(*, user: Any) -> list[Any]:
+    """The user's enabled contact methods whose last attempt failed (nothing has gone
+    through them since), with the error: shown to them so they can fix it. One query."""
+    from oncall.contacts.models import ContactMethod
+
+    if not user.is_authenticated:
+        return []
+    return list(
+        ContactMethod.objects.filter(user=user, enabled=True, last_failed_at__isnull=False)
+        .filter(Q(last_sent_at__isnull=True) | Q(last_sent_at__lt=F("last_failed_at")))
+        .order_by("-last_failed_at")
+    )

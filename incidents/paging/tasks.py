@@ -1,4 +1,5 @@
-"""Celery tasks of the incidents app: thin callers of services, each safe to run twice."""
+"""Celery tasks of the paging engine: thin callers of services, each safe to run twice.
+Pages themselves are sent by the outbox (``outbox.messages.deliver``)."""
 
 from celery import shared_task
 
@@ -10,15 +11,10 @@ def escalation_step(escalation_id: int, token: str) -> bool:
     return escalation.escalation_execute_step(escalation_id=escalation_id, token=token)
 
 
-@shared_task(name="incidents.paging.deliver_pages", acks_late=True)
-def deliver_pages(contact_method_id: int) -> int:
-    return escalation.pages_deliver(contact_method_id=contact_method_id)
-
-
-@shared_task(name="incidents.paging.sweep", acks_late=True, expires=60)
+@shared_task(name="incidents.paging.sweep", acks_late=True, expires=10)
 def run_due_escalations() -> dict[str, int]:
-    """Beat, every 15 s: any step or delivery that is due and not done (a lost task, a dead
-    worker, a restarted broker) runs here."""
+    """Beat, every 2 s: any step that is due and not done (a lost task, a dead worker, a
+    restarted broker) runs here; queued pages without an outbox message get one."""
     steps = escalation.escalation_run_due()
-    sent = escalation.pages_deliver_due()
-    return {"steps": steps, "sent": sent}
+    adopted = escalation.pages_adopt_unsent()
+    return {"steps": steps, "adopted": adopted}

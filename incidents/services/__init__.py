@@ -8,7 +8,12 @@ Each public function runs in ``transaction.atomic``, locks the incident row with
 outside effects to receivers of ``incidents.signals`` (which use ``on_commit``).
 """
 
-from incidents.services.catalog import service_create, service_update, services_require_in_team
+from incidents.services.catalog import (
+    service_create,
+    service_update,
+    services_require_in_team,
+    severity_update,
+)
 from incidents.services.common import (
     incident_lock,
     incident_roles_require_in_team,
@@ -55,5 +60,6 @@ __all__ = [
     "service_create",
     "service_update",
     "services_require_in_team",
+    "severity_update",
     "timeline_event_create",
 ]

@@ -9,11 +9,12 @@ from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 from django.utils.text import slugify
 
-from common.errors import Conflict, InvalidInput
+from common.errors import AccessDenied, Conflict, InvalidInput
 from common.history import attribute_history, save_changed
-from incidents.models import Service
+from incidents.models import Service, Severity
 from oncall.teams.models import Team
 from oncall.teams.services import team_require_member
+from outbox.models import Urgency
 
 
 def services_require_in_team(
@@ -65,3 +66,18 @@ def service_update(*, actor: AuthUser, service: Service, **fields: Any) -> Servi
         )
     save_changed(locked, actor, fields)
     return locked
+
+
+@transaction.atomic
+def severity_update(*, actor: AuthUser, severity: Severity, urgency: str) -> Severity:
+    """Change a severity's urgency (staff only: the matrix is shared by every team).
+    Incidents already escalating keep paging as they started; new pages follow it."""
+    if not getattr(actor, "is_staff", False):
+        raise AccessDenied("Only staff change the severity matrix.")
+    if urgency not in Urgency.values:
+        raise InvalidInput(
+            "The severity is not valid.",
+            errors={"urgency": [f"Must be one of {', '.join(Urgency.values)}."]},
+        )
+    save_changed(severity, actor, {"urgency": urgency})
+    return severity

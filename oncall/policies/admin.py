@@ -38,7 +38,7 @@ class RuleForm(forms.ModelForm):
 
     class Meta:
         model = EscalationRule
-        fields = ["position", "delay_minutes"]
+        fields = ["position", "delay_minutes", "high_urgency_only"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,6 +62,7 @@ class RuleFormSet(BaseInlineFormSet):
         rules = [
             {
                 "delay_minutes": form.cleaned_data.get("delay_minutes"),
+                "high_urgency_only": bool(form.cleaned_data.get("high_urgency_only")),
                 "targets": [
                     {"type": kind, "id": target_id}
                     for kind, target_id in _targets_wanted(self.instance.team_id, form.cleaned_data)

@@ -44,6 +44,11 @@ class EscalationRule(models.Model):
         validators=[MinValueValidator(1)],
         help_text="Minutes to wait for an acknowledgement before the next rule.",
     )
+    high_urgency_only = models.BooleanField(
+        default=False,
+        help_text="Page this rule only for high-urgency incidents (e.g. a whole-team rule): "
+        "low-urgency incidents skip it.",
+    )
 
     history = HistoricalRecords()
 

@@ -40,7 +40,8 @@ def escalation_rule_targets_set(
 
 
 def rules_clean(*, team: Team, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Validate rules: at least one, delays >= 1 minute, targets that belong to the team."""
+    """Validate rules: at least one, delays >= 1 minute, targets that belong to the team,
+    and whether a rule pages only for high-urgency incidents (false unless given)."""
     errors: dict[str, list[str]] = {}
     if not rules:
         errors["rules"] = ["A policy needs at least one rule."]
@@ -86,7 +87,12 @@ def rules_clean(*, team: Team, rules: list[dict[str, Any]]) -> list[dict[str, An
                 )
                 continue
             clean_targets.append({"type": kind, "id": target_id})
-        cleaned.append({"delay_minutes": delay, "targets": clean_targets})
+        high_only = rule.get("high_urgency_only", False)
+        if not isinstance(high_only, bool):
+            errors.setdefault(f"{key}.high_urgency_only", []).append("Must be true or false.")
+        cleaned.append(
+            {"delay_minutes": delay, "targets": clean_targets, "high_urgency_only": high_only}
+        )
     if errors:
         raise InvalidInput("The escalation policy is not valid.", errors=errors)
     return cleaned
@@ -105,7 +111,12 @@ def _write_rules(actor: Any, policy: EscalationPolicy, rules: list[dict[str, Any
             attribute_history(target, actor).delete()
         attribute_history(old, actor).delete()
     for position, spec in enumerate(rules):
-        rule = EscalationRule(policy=policy, position=position, delay_minutes=spec["delay_minutes"])
+        rule = EscalationRule(
+            policy=policy,
+            position=position,
+            delay_minutes=spec["delay_minutes"],
+            high_urgency_only=spec.get("high_urgency_only", False),
+        )
         attribute_history(rule, actor).save()
         escalation_rule_targets_set(
             actor=actor, rule=rule, targets=[(t["type"], t["id"]) for t in spec["targets"]]

@@ -123,27 +123,3 @@ class Handoff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} on {self.schedule} from {self.start:%Y-%m-%d %H:%M}"
-
-
-class ShiftNotice(models.Model):
-    """A shift notification that was sent (so it is sent once)."""
-
-    class Kind(models.TextChoices):
-        BEFORE_START = "before_start", "Before the shift starts"
-        ENDED = "ended", "The shift ended"
-
-    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    shift_start = models.DateTimeField()
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    sent_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["schedule", "user", "shift_start", "kind"], name="unique_shift_notice"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} notice to {self.user} for {self.shift_start:%Y-%m-%d %H:%M}"

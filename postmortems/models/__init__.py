@@ -8,7 +8,6 @@ from postmortems.models.action_items import (
     ActionItemPriority,
     ActionItemStatus,
 )
-from postmortems.models.notifications import NotificationKind, NotificationRecord
 from postmortems.models.postmortems import (
     Amendment,
     ContributingFactor,
@@ -30,8 +29,6 @@ __all__ = [
     "ContributingFactor",
     "FactorCategory",
     "FiveWhy",
-    "NotificationKind",
-    "NotificationRecord",
     "Postmortem",
     "PostmortemStatus",
     "TimelineEntry",

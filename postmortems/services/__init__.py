@@ -37,7 +37,6 @@ from postmortems.services.review import (
 )
 from postmortems.services.sla import (
     action_item_remind_overdue,
-    notification_deliver_pending,
     postmortem_enforce_sla,
 )
 
@@ -50,7 +49,6 @@ __all__ = [
     "action_item_remind_overdue",
     "action_item_set_status",
     "action_item_update",
-    "notification_deliver_pending",
     "postmortem_create_for_incident",
     "postmortem_enforce_sla",
     "postmortem_on_incident_resolved",

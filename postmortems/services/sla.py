@@ -8,35 +8,45 @@
   day and each team's managers get one daily digest.
 
 Both are safe to run twice or concurrently: due rows are taken with ``FOR UPDATE SKIP
-LOCKED``, each mark is set once, and every e-mail is first recorded as a
-``NotificationRecord`` under a unique key, so a rerun records nothing new. Delivery is
-at-least-once: each record is sent under its row lock and marked sent; only a crash
-between the SMTP server's acceptance and that commit can send it twice.
+LOCKED``, each mark is set once, and every e-mail is an outbox message written in the
+same transaction under a unique key (``postmortem-sla-breached:<postmortem>:<user>``,
+``action-item-overdue:<item>:<day>`` …), so a rerun writes nothing new. The outbox sends
+each after the commit, at least once, with a Message-ID derived from its key (a repeat
+after a crash mid-send carries the same id), retrying with back-off; right before a send
+it asks whether the e-mail is still wanted (``_prepare_*``: not once the postmortem is
+published or the action item closed).
 """
 
 import datetime
 import logging
+import re
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
 from oncall.teams.models import Team
 from oncall.teams.selectors import team_managers
+from outbox.models import Message, Transport
+from outbox.purposes import Purpose, purpose_register
+from outbox.services import message_enqueue
 from postmortems import selectors
 from postmortems.models import (
     OPEN_ACTION_ITEM_STATUSES,
     ActionItem,
-    NotificationKind,
-    NotificationRecord,
     Postmortem,
     PostmortemStatus,
 )
 
 logger = logging.getLogger(__name__)
 UNPUBLISHED = (PostmortemStatus.DRAFT, PostmortemStatus.IN_REVIEW)
+
+# The outbox purposes of the e-mails sent here.
+SLA_BREACHED = "postmortems.sla_breached"
+SLA_ESCALATED = "postmortems.sla_escalated"
+ACTION_ITEM_OVERDUE = "postmortems.action_item_overdue"
+OVERDUE_DIGEST = "postmortems.overdue_digest"
 
 
 def _escalation_delay() -> datetime.timedelta:
@@ -46,70 +56,30 @@ def _escalation_delay() -> datetime.timedelta:
 def _notify(
     *,
     key: str,
-    kind: str,
+    purpose: str,
     user: AbstractBaseUser,
     subject: str,
     body: str,
-    postmortem: Postmortem | None = None,
-    action_item: ActionItem | None = None,
-) -> NotificationRecord | None:
-    """Record a notification to send; the unique key makes a second record impossible,
-    so whoever records it first is the only sender. Users without an e-mail address get
-    nothing (logged)."""
+    group: str,
+) -> Message | None:
+    """Write an e-mail to send after the commit, unless one was written under ``key``
+    already (the key is unique: whoever writes it first is its only sender). Returns the
+    new message, or None. Users without an e-mail address get nothing (logged)."""
     email = getattr(user, "email", "")
     if not email:
         logger.warning("No e-mail address for %s; skipping %s", user.get_username(), key)
         return None
-    record, created = NotificationRecord.objects.get_or_create(
+    if Message.objects.filter(key=key).exists():
+        return None
+    return message_enqueue(
         key=key,
-        defaults={
-            "kind": kind,
-            "recipient": user,
-            "to_email": email,
-            "subject": subject[:255],
-            "body": body,
-            "postmortem": postmortem,
-            "action_item": action_item,
-            "created_at": timezone.now(),
-        },
+        purpose=purpose,
+        transport=Transport.EMAIL,
+        address=email,
+        payload={"subject": subject, "text": body},
+        recipient=user,
+        group=group,
     )
-    return record if created else None
-
-
-def notification_deliver_pending(*, limit: int = 5_000) -> int:
-    """Send recorded notifications not yet sent. Each is sent under its row lock
-    (skip_locked: a concurrent deliverer skips it), then marked sent; a failure is
-    counted and retried by the next run up to the configured attempts. Returns how many
-    were sent."""
-    max_attempts = settings.POSTMORTEM_NOTIFICATION_MAX_ATTEMPTS
-    pending = list(
-        NotificationRecord.objects.filter(sent_at=None, attempts__lt=max_attempts)
-        .order_by("id")
-        .values_list("id", flat=True)[:limit]
-    )
-    sent = 0
-    for pk in pending:
-        with transaction.atomic():
-            record = (
-                NotificationRecord.objects.select_for_update(skip_locked=True)
-                .filter(pk=pk, sent_at=None)
-                .first()
-            )
-            if record is None:
-                continue
-            record.attempts += 1
-            try:
-                EmailMessage(record.subject, record.body, to=[record.to_email]).send()
-            except Exception as exc:  # any transport failure: retried by the next run
-                record.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                record.save(update_fields=["attempts", "last_error"])
-                logger.warning("Could not send %s to %s: %s", record.key, record.to_email, exc)
-                continue
-            record.sent_at = timezone.now()
-            record.last_error = ""
-            record.save(update_fields=["attempts", "sent_at", "last_error"])
-            sent += 1
-    return sent
 
 
 def _link(path: str) -> str:
@@ -142,7 +112,7 @@ def postmortem_enforce_sla(*, now: datetime.datetime | None = None) -> dict[str,
     """The postmortem SLA, run by beat every 15 minutes and safe to run twice or at once
     on two workers: rows are taken with ``FOR UPDATE SKIP LOCKED`` and only rows not yet
     marked are selected, so each postmortem is marked breached once and escalated once;
-    the e-mails are recorded under unique keys before they are sent.
+    the e-mails are outbox messages under unique keys, sent after the commit.
 
     - not published by ``due_at``: ``sla_breached_at`` is set, the owner and the team's
       managers are e-mailed;
@@ -150,7 +120,7 @@ def postmortem_enforce_sla(*, now: datetime.datetime | None = None) -> dict[str,
       is set and the managers are e-mailed again with the breach age.
     """
     now = now or timezone.now()
-    breached = escalated = 0
+    breached = escalated = emails = 0
     managers: dict[int, list[AbstractBaseUser]] = {}
     with transaction.atomic():
         due = (
@@ -165,21 +135,25 @@ def postmortem_enforce_sla(*, now: datetime.datetime | None = None) -> dict[str,
             postmortem.save(update_fields=["sla_breached_at", "updated_at"])
             breached += 1
             incident = postmortem.incident
+            owner = postmortem.owner.get_username() if postmortem.owner else "none"
+            subject = f"[Tocsin] Postmortem overdue: {incident.reference} {incident.title}"
+            body = (
+                f"The postmortem of {incident.reference} ({incident.title}) was due "
+                f"{postmortem.due_at:%Y-%m-%d %H:%M %Z} and is not published "
+                f"(status: {postmortem.get_status_display()}).\n"
+                f"Owner: {owner}\n\n"
+                f"{_link(f'/api/v1/postmortems/{postmortem.pk}/')}\n"
+            )
             for user in _postmortem_recipients(postmortem, owner=True, managers=managers):
-                _notify(
+                message = _notify(
                     key=f"postmortem-sla-breached:{postmortem.pk}:{user.pk}",
-                    kind=NotificationKind.POSTMORTEM_SLA_BREACHED,
+                    purpose=SLA_BREACHED,
                     user=user,
-                    postmortem=postmortem,
-                    subject=f"[Tocsin] Postmortem overdue: {incident.reference} {incident.title}",
-                    body=(
-                        f"The postmortem of {incident.reference} ({incident.title}) was due "
-                        f"{postmortem.due_at:%Y-%m-%d %H:%M %Z} and is not published "
-                        f"(status: {postmortem.get_status_display()}).\n"
-                        f"Owner: {postmortem.owner.get_username() if postmortem.owner else 'none'}\n\n"
-                        f"{_link(f'/api/v1/postmortems/{postmortem.pk}/')}\n"
-                    ),
+                    group=f"postmortem:{postmortem.pk}",
+                    subject=subject,
+                    body=body,
                 )
+                emails += message is not None
         overdue_since = now - _escalation_delay()
         to_escalate = (
             Postmortem.objects.select_for_update(skip_locked=True, of=("self",))
@@ -200,26 +174,27 @@ def postmortem_enforce_sla(*, now: datetime.datetime | None = None) -> dict[str,
             incident = postmortem.incident
             assert postmortem.due_at is not None
             age = _age(now - postmortem.due_at)
+            owner = postmortem.owner.get_username() if postmortem.owner else "none"
+            subject = f"[Tocsin] Escalation: postmortem of {incident.reference} {age} past due"
+            body = (
+                f"The postmortem of {incident.reference} ({incident.title}) is still "
+                f"unpublished {age} after it was due "
+                f"({postmortem.due_at:%Y-%m-%d %H:%M %Z}).\n"
+                f"Owner: {owner}\n"
+                f"Status: {postmortem.get_status_display()}\n\n"
+                f"{_link(f'/api/v1/postmortems/{postmortem.pk}/')}\n"
+            )
             for user in _postmortem_recipients(postmortem, owner=False, managers=managers):
-                _notify(
+                message = _notify(
                     key=f"postmortem-escalated:{postmortem.pk}:{user.pk}",
-                    kind=NotificationKind.POSTMORTEM_ESCALATED,
+                    purpose=SLA_ESCALATED,
                     user=user,
-                    postmortem=postmortem,
-                    subject=(
-                        f"[Tocsin] Escalation: postmortem of {incident.reference} {age} past due"
-                    ),
-                    body=(
-                        f"The postmortem of {incident.reference} ({incident.title}) is still "
-                        f"unpublished {age} after it was due "
-                        f"({postmortem.due_at:%Y-%m-%d %H:%M %Z}).\n"
-                        f"Owner: {postmortem.owner.get_username() if postmortem.owner else 'none'}\n"
-                        f"Status: {postmortem.get_status_display()}\n\n"
-                        f"{_link(f'/api/v1/postmortems/{postmortem.pk}/')}\n"
-                    ),
+                    group=f"postmortem:{postmortem.pk}",
+                    subject=subject,
+                    body=body,
                 )
-    sent = notification_deliver_pending()
-    return {"breached": breached, "escalated": escalated, "sent": sent}
+                emails += message is not None
+    return {"breached": breached, "escalated": escalated, "emails": emails}
 
 
 def action_item_remind_overdue(*, now: datetime.datetime | None = None) -> dict[str, int]:
@@ -240,12 +215,11 @@ def action_item_remind_overdue(*, now: datetime.datetime | None = None) -> dict[
             .order_by("due_date", "id")
         )
         teams: dict[int, Team] = {}
-        # Keys already recorded today, in one query: an hourly rerun then costs one select
-        # instead of one per item (the unique key still decides under a race).
+        # Today's reminders already written, in one query: an hourly rerun then costs one
+        # select instead of one per item (the unique key still decides under a race).
         already = set(
-            NotificationRecord.objects.filter(
-                kind=NotificationKind.ACTION_ITEM_OVERDUE,
-                key__endswith=f":{today.isoformat()}",
+            Message.objects.filter(
+                key__in=[f"action-item-overdue:{i.pk}:{today.isoformat()}" for i in items]
             ).values_list("key", flat=True)
         )
         for item in items:
@@ -262,9 +236,9 @@ def action_item_remind_overdue(*, now: datetime.datetime | None = None) -> dict[
             days = (today - item.due_date).days
             if _notify(
                 key=f"action-item-overdue:{item.pk}:{today.isoformat()}",
-                kind=NotificationKind.ACTION_ITEM_OVERDUE,
+                purpose=ACTION_ITEM_OVERDUE,
                 user=item.owner,
-                action_item=item,
+                group=f"action_item:{item.pk}",
                 subject=f"[Tocsin] Action item overdue ({days} d): {item.title}",
                 body=(
                     f"Your action item {item.title!r} ({item.priority}) from "
@@ -277,7 +251,7 @@ def action_item_remind_overdue(*, now: datetime.datetime | None = None) -> dict[
                 reminded += 1
         for team in teams.values():
             # The whole team's list, locked or not: the digest is keyed per day, so
-            # whichever run records it first sends the complete list.
+            # whichever run writes it first sends the complete list.
             team_items = list(selectors.action_item_overdue_for_team(team=team, today=today))
             if not team_items:
                 continue
@@ -290,8 +264,9 @@ def action_item_remind_overdue(*, now: datetime.datetime | None = None) -> dict[
             for manager in team_managers(team=team):
                 if _notify(
                     key=f"overdue-digest:{team.pk}:{manager.pk}:{today.isoformat()}",
-                    kind=NotificationKind.OVERDUE_DIGEST,
+                    purpose=OVERDUE_DIGEST,
                     user=manager,
+                    group=f"team:{team.pk}",
                     subject=f"[Tocsin] {team.name}: {len(team_items)} overdue action item(s)",
                     body=(
                         f"Overdue action items of {team.name} on {today:%Y-%m-%d}:\n\n"
@@ -300,5 +275,40 @@ def action_item_remind_overdue(*, now: datetime.datetime | None = None) -> dict[
                     ),
                 ):
                     digests += 1
-    sent = notification_deliver_pending()
-    return {"marked": marked, "reminded": reminded, "digests": digests, "sent": sent}
+    return {"marked": marked, "reminded": reminded, "digests": digests}
+
+
+# --- what the outbox asks of this room ---------------------------------------------------
+
+
+def _id_in(group: str, kind: str) -> int | None:
+    match = re.fullmatch(rf"{kind}:(\d+)", group or "")
+    return int(match.group(1)) if match else None
+
+
+def _prepare_postmortem_email(message: Message) -> dict | None:
+    """An SLA e-mail is no longer wanted once its postmortem is published (a retry an
+    hour later must not call a published postmortem overdue)."""
+    pk = _id_in(message.group, "postmortem")
+    if pk is None or not Postmortem.objects.filter(pk=pk, status__in=UNPUBLISHED).exists():
+        return None
+    return message.payload
+
+
+def _prepare_action_item_email(message: Message) -> dict | None:
+    """An overdue reminder is no longer wanted once its action item is closed."""
+    pk = _id_in(message.group, "action_item")
+    if (
+        pk is None
+        or not ActionItem.objects.filter(pk=pk, status__in=OPEN_ACTION_ITEM_STATUSES).exists()
+    ):
+        return None
+    return message.payload
+
+
+def register() -> None:
+    """Tell the outbox which of these e-mails to re-check right before sending (the
+    managers' digest goes out as written)."""
+    purpose_register(Purpose(SLA_BREACHED, prepare=_prepare_postmortem_email))
+    purpose_register(Purpose(SLA_ESCALATED, prepare=_prepare_postmortem_email))
+    purpose_register(Purpose(ACTION_ITEM_OVERDUE, prepare=_prepare_action_item_email))

@@ -4,6 +4,7 @@ running the paging beat."""
 import pytest
 
 from incidents.paging import tasks
+from outbox.services import outbox_send_due
 from tests.incidents.factories import IncidentFactory, ServiceFactory
 
 
@@ -37,10 +38,14 @@ def declare(request):
 @pytest.fixture
 def sweep(committing):
     """``sweep()`` runs the paging beat (``run_due_escalations``) as Celery would and
-    commits: due steps page, queued pages go out. Returns the task's result."""
+    commits, then sends every due outbox message (as the outbox's workers would): due
+    steps page, queued pages go out. Returns the paging task's result."""
 
     def sweep_():
         with committing():
-            return tasks.run_due_escalations.delay().get()
+            result = tasks.run_due_escalations.delay().get()
+        with committing():
+            outbox_send_due()
+        return result
 
     return sweep_

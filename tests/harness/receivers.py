@@ -1,12 +1,15 @@
 """Real servers on 127.0.0.1 standing in for the outside world: an HTTP receiver (a webhook,
-Slack's Web API, PagerDuty's Events API) that records every request, and SMTP servers
-that receive, or hang up. Tests assert on what the receiver got, not on what our code
-asked for."""
+Slack's Web API, PagerDuty's Events API, Twilio's REST API) that records every request,
+and SMTP servers that receive, or hang up. Tests assert on what the receiver got, not on
+what our code asked for."""
 
+import base64
 import json
+import re
 import socket
 import socketserver
 import threading
+import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -174,6 +177,101 @@ class PagerDutyReceiver(HttpReceiver):
         }
 
 
+# Twilio's test numbers (https://www.twilio.com/docs/iam/test-credentials): sending to
+# this one fails as an invalid number, with error 21211.
+TWILIO_INVALID_NUMBER = "+15005550001"
+
+
+class TwilioReceiver(HttpReceiver):
+    """Twilio's REST API for one account, as Twilio documents it: form-encoded POSTs to
+    ``/2010-04-01/Accounts/{AccountSid}/Messages.json`` (To, From, Body) and
+    ``…/Calls.json`` (To, From, Twiml or Url), HTTP basic auth with the account SID and
+    auth token; 201 with the new resource's JSON (``sid``, ``status`` "queued" …), or an
+    error JSON ``{"code", "message", "more_info", "status"}``: 401 (20003) for bad
+    credentials, 400 (21211) for ``TWILIO_INVALID_NUMBER``, 400 (21602/21205) for a
+    missing body or TwiML, 404 (20404) for any other path. Scripted ``replies`` (see
+    ``error``) are answered first. ``messages`` and ``calls`` hold the form fields of
+    what it accepted, in order."""
+
+    PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/(?P<resource>Messages|Calls)\.json$")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.account_sid = "AC" + "0123456789abcdef" * 2
+        self.auth_token = "twilio-test-auth-token"
+        self.from_number = "+15005550006"
+        self.messages: list[dict[str, str]] = []
+        self.calls: list[dict[str, str]] = []
+
+    @staticmethod
+    def error(status: int, code: int, message: str) -> Reply:
+        return status, {
+            "code": code,
+            "message": message,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status,
+        }
+
+    @staticmethod
+    def form(request: Received) -> dict[str, str]:
+        return {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
+
+    @staticmethod
+    def basic_auth(request: Received) -> tuple[str, str] | None:
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        user, _, password = base64.b64decode(value).decode().partition(":")
+        return user, password
+
+    def answer(self, request: Received) -> Reply:
+        if self.replies:
+            return self.replies.pop(0)
+        match = self.PATH.match(urlsplit(request.path).path)
+        if request.method != "POST" or match is None:
+            return self.error(404, 20404, f"The requested resource {request.path} was not found")
+        if match["sid"] != self.account_sid or self.basic_auth(request) != (
+            self.account_sid,
+            self.auth_token,
+        ):
+            return self.error(401, 20003, "Authenticate")
+        form = self.form(request)
+        to = form.get("To", "")
+        if to == TWILIO_INVALID_NUMBER:
+            return self.error(400, 21211, f"Invalid 'To' Phone Number: {to}")
+        common = {
+            "account_sid": self.account_sid,
+            "api_version": "2010-04-01",
+            "to": to,
+            "from": form.get("From"),
+            "status": "queued",
+            "direction": "outbound-api",
+            "date_created": "Mon, 02 Mar 2026 10:00:00 +0000",
+            "date_updated": "Mon, 02 Mar 2026 10:00:00 +0000",
+        }
+        if match["resource"] == "Messages":
+            if not form.get("Body"):
+                return self.error(400, 21602, "Message body is required.")
+            sid = "SM" + uuid.uuid4().hex
+            self.messages.append(form)
+            return 201, {
+                **common,
+                "sid": sid,
+                "body": form["Body"],
+                "num_segments": "1",
+                "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
+            }
+        if not (form.get("Twiml") or form.get("Url")):
+            return self.error(400, 21205, "Url parameter is required.")
+        sid = "CA" + uuid.uuid4().hex
+        self.calls.append(form)
+        return 201, {
+            **common,
+            "sid": sid,
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{sid}.json",
+        }
+
+
 def free_port() -> int:
     """A loopback port nothing listens on (at the moment of asking)."""
     with socket.socket() as sock:
@@ -255,6 +353,18 @@ def failing_slack(settings, eager_retries):
     """Slack answering every call with HTTP 500; eager tasks retry."""
     with SlackReceiver(fail=True) as receiver:
         yield _slack(settings, receiver)
+
+
+@pytest.fixture
+def twilio(settings):
+    """Twilio's REST API on 127.0.0.1, configured as Tocsin's Twilio account (see
+    TwilioReceiver)."""
+    with TwilioReceiver() as receiver:
+        settings.TWILIO_ACCOUNT_SID = receiver.account_sid
+        settings.TWILIO_AUTH_TOKEN = receiver.auth_token
+        settings.TWILIO_FROM_NUMBER = receiver.from_number
+        settings.TWILIO_API_URL = receiver.url
+        yield receiver
 
 
 @pytest.fixture

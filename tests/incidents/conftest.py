@@ -13,7 +13,9 @@ def severities(db):
 
     seed = import_module("incidents.migrations.0002_seed_severities")
     for row in seed.SEVERITIES:
-        Severity.objects.get_or_create(name=row["name"], defaults=row)
+        # As the later migration sets it: SEV1/SEV2 high urgency, the milder ones low.
+        urgency = "high" if row["level"] <= 2 else "low"
+        Severity.objects.get_or_create(name=row["name"], defaults={**row, "urgency": urgency})
     return Severity.objects.order_by("level")
 
 

@@ -302,13 +302,20 @@ def test_manager_creates_a_three_rule_policy_and_sets_it_on_team_and_service(
         "rules": [
             {"delay_minutes": 5, "targets": [{"type": "schedule", "id": schedule.pk}]},
             {"delay_minutes": 10, "targets": [{"type": "user", "id": bob.pk}]},
-            {"delay_minutes": 15, "targets": [{"type": "team", "id": team.pk}]},
+            {
+                "delay_minutes": 15,
+                "targets": [{"type": "team", "id": team.pk}],
+                "high_urgency_only": True,
+            },
         ],
     }
     client = api.as_user(manager)
     response = client.post("/api/v1/escalation-policies/", body, format="json")
     assert response.status_code == 201, response.json()
-    assert response.json()["rules"] == body["rules"]
+    # A rule left without ``high_urgency_only`` pages at every urgency.
+    assert response.json()["rules"] == [
+        {"high_urgency_only": False, **rule} for rule in body["rules"]
+    ]
     policy_id = response.json()["id"]
     put = client.put(
         f"/api/v1/teams/{team.pk}/escalation-policy/",

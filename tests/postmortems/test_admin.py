@@ -17,7 +17,7 @@ def postmortem(team, member):
     return pm
 
 
-@pytest.mark.parametrize("model", ["postmortem", "actionitem", "amendment", "notificationrecord"])
+@pytest.mark.parametrize("model", ["postmortem", "actionitem", "amendment"])
 def test_changelists_render(client, staff, postmortem, model):
     client.force_login(staff)
     response = client.get(reverse(f"admin:postmortems_{model}_changelist"))

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.core import mail
 
+from outbox.services import outbox_send_due
 from postmortems import services
 from postmortems.models import ActionItem, Postmortem
 from tests.oncall.factories import TeamMembershipFactory, UserFactory
@@ -93,6 +94,7 @@ def test_a_new_user_resolves_writes_publishes_and_the_beat_emails_once(api, team
         with time_machine.travel(datetime(2026, 3, 10, 8, minute, tzinfo=UTC), tick=False):
             services.action_item_remind_overdue()
             services.postmortem_enforce_sla()
+            outbox_send_due()
     assert sorted((m.to[0], m.subject) for m in mail.outbox) == [
         ("marco@example.com", "[Tocsin] Action item overdue (1 d): Validate pool limits in CI"),
         ("priya@example.com", "[Tocsin] Payments: 1 overdue action item(s)"),
@@ -103,6 +105,7 @@ def test_a_late_postmortem_emails_its_owner_exactly_once(api, team, member, post
     for hours in (49, 49.25, 49.5):
         with time_machine.travel(T0 + timedelta(hours=hours), tick=False):
             services.postmortem_enforce_sla()
+            outbox_send_due()
     assert sorted(m.to[0] for m in mail.outbox) == ["marco@example.com", "priya@example.com"]
     body = api.as_user(member).get(f"/api/v1/postmortems/{postmortem.pk}/").json()
     assert body["sla_breached_at"] == "2026-03-04T10:00:00Z"

@@ -1,17 +1,22 @@
-"""The beat tasks: the postmortem SLA and overdue action items, with frozen time.
-E-mails go to Django's locmem outbox (pytest-django's default); one test sends through a
-real SMTP server on 127.0.0.1 (tests/postmortems/test_smtp_and_concurrency.py), one
-through a server that hangs up."""
+"""The beat tasks: the postmortem SLA and overdue action items, with frozen time. Their
+e-mails are outbox messages, sent after each run as the outbox's workers would
+(``outbox_send_due``), to Django's locmem outbox (pytest-django's default); one test
+sends through a real SMTP server on 127.0.0.1 (tests/postmortems/test_smtp_and_concurrency.py),
+one through a server that hangs up."""
 
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.core import mail
 
 from incidents import services as incident_services
+from outbox.models import Message, MessageStatus
+from outbox.services import outbox_send_due
+from outbox.transports.email import message_id
 from postmortems import services, tasks
-from postmortems.models import NotificationRecord
+from tests.harness.outbox import crash_after_sending
 from tests.harness.receivers import HangingUpSmtpServer, email_through_smtp
 from tests.incidents.factories import IncidentFactory
 from tests.oncall.factories import TeamMembershipFactory, UserFactory
@@ -21,14 +26,22 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 pytestmark = pytest.mark.django_db
 
 
-def run_sla(at):
+def _run(task, at):
+    """The beat's task at ``at``, then the outbox's sending: what the task wrote, and how
+    many e-mails went out (``sent``)."""
+    before = len(mail.outbox)
     with time_machine.travel(at, tick=False):
-        return tasks.enforce_postmortem_sla()
+        result = task()
+        outbox_send_due()
+    return result | {"sent": len(mail.outbox) - before}
+
+
+def run_sla(at):
+    return _run(tasks.enforce_postmortem_sla, at)
 
 
 def run_overdue(at):
-    with time_machine.travel(at, tick=False):
-        return tasks.remind_overdue_action_items()
+    return _run(tasks.remind_overdue_action_items, at)
 
 
 @pytest.fixture
@@ -45,13 +58,13 @@ def recipients():
 
 def test_sla_marks_and_emails_at_48h_plus_1min_not_at_47h59(postmortem, member, manager):
     result = run_sla(T0 + timedelta(hours=47, minutes=59))
-    assert result == {"breached": 0, "escalated": 0, "sent": 0}
+    assert result == {"breached": 0, "escalated": 0, "emails": 0, "sent": 0}
     postmortem.refresh_from_db()
     assert postmortem.sla_breached_at is None
     assert mail.outbox == []
 
     result = run_sla(T0 + timedelta(hours=48, minutes=1))
-    assert result == {"breached": 1, "escalated": 0, "sent": 2}
+    assert result == {"breached": 1, "escalated": 0, "emails": 2, "sent": 2}
     postmortem.refresh_from_db()
     assert postmortem.sla_breached_at == T0 + timedelta(hours=48, minutes=1)
     assert recipients() == ["marco@example.com", "priya@example.com"]
@@ -66,13 +79,13 @@ def test_sla_never_repeats_and_escalates_once_at_72h(postmortem, member, manager
     # Every 15 minutes until just before 72 h: nothing more is sent.
     moment = T0 + timedelta(hours=48, minutes=15)
     while moment < T0 + timedelta(hours=72):
-        assert run_sla(moment) == {"breached": 0, "escalated": 0, "sent": 0}
+        assert run_sla(moment) == {"breached": 0, "escalated": 0, "emails": 0, "sent": 0}
         moment += timedelta(hours=3)
     assert run_sla(T0 + timedelta(hours=71, minutes=59))["escalated"] == 0
     assert len(mail.outbox) == 2
 
     result = run_sla(T0 + timedelta(hours=72, minutes=1))
-    assert result == {"breached": 0, "escalated": 1, "sent": 1}
+    assert result == {"breached": 0, "escalated": 1, "emails": 1, "sent": 1}
     escalation = mail.outbox[-1]
     assert escalation.to == ["priya@example.com"]  # the team's managers
     assert "1 d 0 h past due" in escalation.subject
@@ -81,10 +94,23 @@ def test_sla_never_repeats_and_escalates_once_at_72h(postmortem, member, manager
     assert postmortem.escalated_at == T0 + timedelta(hours=72, minutes=1)
 
     for hours in (73, 96, 200):
-        assert run_sla(T0 + timedelta(hours=hours)) == {"breached": 0, "escalated": 0, "sent": 0}
+        assert run_sla(T0 + timedelta(hours=hours)) == {
+            "breached": 0,
+            "escalated": 0,
+            "emails": 0,
+            "sent": 0,
+        }
     assert len(mail.outbox) == 3
-    assert NotificationRecord.objects.count() == 3
-    assert NotificationRecord.objects.filter(sent_at=None).count() == 0
+    messages = Message.objects.filter(group=f"postmortem:{postmortem.pk}")
+    assert set(messages.values_list("key", "status", "recipient__username")) == {
+        (f"postmortem-escalated:{postmortem.pk}:{manager.pk}", "sent", "priya"),
+        (f"postmortem-sla-breached:{postmortem.pk}:{manager.pk}", "sent", "priya"),
+        (f"postmortem-sla-breached:{postmortem.pk}:{member.pk}", "sent", "marco"),
+    }
+    # Each e-mail carries the Message-ID derived from its key.
+    assert sorted(m.extra_headers["Message-ID"] for m in mail.outbox) == sorted(
+        message_id(key) for key in messages.values_list("key", flat=True)
+    )
 
 
 def test_a_published_postmortem_is_never_breached(postmortem, member):
@@ -110,21 +136,58 @@ def test_published_after_breach_is_not_escalated(postmortem, member):
 
 def test_breach_and_escalation_in_one_run_when_beat_was_down(postmortem):
     result = run_sla(T0 + timedelta(hours=90))
-    assert result == {"breached": 1, "escalated": 1, "sent": 3}
+    assert result == {"breached": 1, "escalated": 1, "emails": 3, "sent": 3}
 
 
-def test_a_failed_delivery_is_retried_by_the_next_run_and_sent_once(
+def test_a_failed_delivery_is_retried_with_back_off_and_sent_once(
     postmortem, settings, member, manager
 ):
     with HangingUpSmtpServer() as outage:
         email_through_smtp(settings, outage.port)
         assert run_sla(T0 + timedelta(hours=49))["sent"] == 0
-    assert NotificationRecord.objects.filter(sent_at=None, attempts=1).count() == 2
-    assert "SMTPServerDisconnected" in NotificationRecord.objects.first().last_error
+    assert mail.outbox == []
+    failed = Message.objects.filter(group=f"postmortem:{postmortem.pk}")
+    assert {(m.status, m.attempts) for m in failed} == {(MessageStatus.QUEUED, 1)}
+    assert all("SMTPServerDisconnected" in m.last_error for m in failed)
+    assert {m.due_at for m in failed} == {
+        T0 + timedelta(hours=49, seconds=settings.OUTBOX_RETRY_BASE_SECONDS)
+    }
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert run_sla(T0 + timedelta(hours=49, minutes=15))["sent"] == 2
     assert run_sla(T0 + timedelta(hours=49, minutes=30))["sent"] == 0
     assert recipients() == ["marco@example.com", "priya@example.com"]
+
+
+def test_an_email_sent_again_after_a_crash_carries_the_same_message_id(postmortem, member):
+    with time_machine.travel(T0 + timedelta(hours=49), tick=False):
+        tasks.enforce_postmortem_sla()
+        owner = Message.objects.get(recipient=member)
+        crash_after_sending(owner)
+    assert [m.to for m in mail.outbox] == [["marco@example.com"]]
+    # Its lease runs out; the next sender sends it again, under the same key.
+    later = T0 + timedelta(hours=49, seconds=django_settings.OUTBOX_LEASE_SECONDS + 1)
+    with time_machine.travel(later, tick=False):
+        outbox_send_due()
+        outbox_send_due()
+    again = [m for m in mail.outbox if m.to == ["marco@example.com"]]
+    assert len(again) == 2
+    assert {m.extra_headers["Message-ID"] for m in again} == {message_id(owner.key)}
+    owner.refresh_from_db()
+    assert (owner.status, owner.attempts) == (MessageStatus.SENT, 2)
+
+
+def test_a_postmortem_published_before_its_email_goes_out_cancels_it(postmortem, member):
+    with time_machine.travel(T0 + timedelta(hours=49), tick=False):
+        tasks.enforce_postmortem_sla()  # written, not sent yet (an SMTP outage, say)
+    with time_machine.travel(T0 + timedelta(hours=50), tick=False):
+        ready_to_publish(postmortem, member)
+        services.postmortem_submit(postmortem=postmortem, actor=member)
+        services.postmortem_publish(postmortem=postmortem, actor=member)
+        outbox_send_due()
+    assert mail.outbox == []
+    assert set(
+        Message.objects.filter(group=f"postmortem:{postmortem.pk}").values_list("status", flat=True)
+    ) == {MessageStatus.CANCELLED}
 
 
 # --- overdue action items -----------------------------------------------------------
@@ -144,6 +207,8 @@ def test_overdue_item_reminds_once_a_day_and_stops_when_done(item, member, manag
 
     result = run_overdue(datetime(2026, 3, 11, 0, 5, tzinfo=UTC))
     assert result == {"marked": 1, "reminded": 1, "digests": 1, "sent": 2}
+    owner_message = Message.objects.get(key=f"action-item-overdue:{item.pk}:2026-03-11")
+    assert (owner_message.recipient, owner_message.group) == (member, f"action_item:{item.pk}")
     item.refresh_from_db()
     assert item.marked_overdue_at == datetime(2026, 3, 11, 0, 5, tzinfo=UTC)
     owner_mail = [m for m in mail.outbox if m.to == ["marco@example.com"]]
@@ -207,3 +272,14 @@ def test_wont_do_items_are_not_reminded(item, member):
         item=item, actor=member, status="wont_do", reason="Service is retired"
     )
     assert run_overdue(datetime(2026, 3, 15, 8, 0, tzinfo=UTC))["sent"] == 0
+
+
+def test_an_item_closed_before_its_reminder_goes_out_cancels_it(item, member):
+    with time_machine.travel(datetime(2026, 3, 11, 0, 5, tzinfo=UTC), tick=False):
+        tasks.remind_overdue_action_items()  # written, not sent yet
+        services.action_item_set_status(item=item, actor=member, status="done")
+        outbox_send_due()
+    # The managers' digest goes out as written; the owner's reminder does not.
+    assert [m.subject for m in mail.outbox] == ["[Tocsin] Payments: 1 overdue action item(s)"]
+    reminder = Message.objects.get(key=f"action-item-overdue:{item.pk}:2026-03-11")
+    assert reminder.status == MessageStatus.CANCELLED

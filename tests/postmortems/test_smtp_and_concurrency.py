@@ -1,5 +1,5 @@
 """Delivery through a real SMTP server on 127.0.0.1 (aiosmtpd, port 0), and two beat
-runs at once on PostgreSQL sending each e-mail once."""
+runs and two outbox senders at once on PostgreSQL sending each e-mail once."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -8,8 +8,10 @@ import time_machine
 from django.core import mail
 
 from incidents import services as incident_services
+from outbox.models import Message, MessageStatus
+from outbox.services import outbox_send_due
+from outbox.transports.email import message_id
 from postmortems import services
-from postmortems.models import NotificationRecord
 from tests.harness.concurrency import at_once, raised
 from tests.harness.receivers import email_through_smtp, free_port
 from tests.incidents.factories import IncidentFactory
@@ -29,13 +31,23 @@ def test_breach_emails_go_through_a_real_smtp_server_once(smtp_server, team, mem
     postmortem = _resolved_sev1(team, member)
     for minutes in (1, 16, 31):
         services.postmortem_enforce_sla(now=T0 + timedelta(hours=48, minutes=minutes))
+        outbox_send_due()
     assert sorted(rcpt[0] for rcpt, _ in smtp_server.messages) == [
         "marco@example.com",
         "priya@example.com",
     ]
     _, content = smtp_server.messages[0]
     assert f"Postmortem overdue: {postmortem.incident.reference}" in content
-    assert NotificationRecord.objects.filter(sent_at__isnull=False).count() == 2
+    sent = Message.objects.filter(group=f"postmortem:{postmortem.pk}", status=MessageStatus.SENT)
+    assert sent.count() == 2
+    # The Message-ID the server received is the one derived from the message's key.
+    ids = {message_id(m.key) for m in sent}
+    assert {
+        line.split(": ", 1)[1]
+        for _, text in smtp_server.messages
+        for line in text.splitlines()
+        if line.startswith("Message-ID: ")
+    } == ids
 
 
 @pytest.mark.django_db
@@ -44,8 +56,11 @@ def test_an_unreachable_smtp_server_is_retried_later(settings, team, member, man
     # Nothing listens on that port: the connection is refused.
     email_through_smtp(settings, free_port(), EMAIL_TIMEOUT=5)
     result = services.postmortem_enforce_sla(now=T0 + timedelta(hours=49))
-    assert result == {"breached": 1, "escalated": 0, "sent": 0}
-    assert NotificationRecord.objects.filter(sent_at=None, attempts=1).count() == 2
+    assert result == {"breached": 1, "escalated": 0, "emails": 2}
+    outbox_send_due()
+    waiting = Message.objects.all()
+    assert {(m.status, m.attempts) for m in waiting} == {(MessageStatus.QUEUED, 1)}
+    assert all("ConnectionRefusedError" in m.last_error for m in waiting)
 
 
 @pytest.mark.postgres
@@ -60,8 +75,10 @@ def test_two_concurrent_beats_send_each_email_once(team, member, manager):
     assert raised(results) == []
     assert sum(r["breached"] for r in results) == 6
     assert sum(r["escalated"] for r in results) == 6
+    # Two outbox senders at once: each message is claimed by one of them.
+    assert raised(at_once(outbox_send_due, outbox_send_due)) == []
     # 6 x (owner + manager) breach e-mails + 6 x manager escalations, each once.
     assert len(mail.outbox) == 18
     assert len({(m.to[0], m.subject) for m in mail.outbox}) == 18
-    assert NotificationRecord.objects.filter(sent_at=None).count() == 0
+    assert Message.objects.exclude(status=MessageStatus.SENT).count() == 0
     assert len(postmortems) == 6

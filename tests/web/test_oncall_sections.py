@@ -162,3 +162,28 @@ def test_incident_page_query_count_does_not_grow_with_pages(
     with django_assert_max_num_queries(len(few.captured_queries)):
         body = signed_in.get(url).content.decode()
     assert len(cells(section(body, "pages-sent-by-engine"))) == 10
+
+
+def test_a_contact_method_that_fails_is_shown_to_its_owner(
+    clock, committing, signed_in, member, team, declare
+):
+    """The person learns that pages cannot reach them, with the receiver's error, until a
+    message gets through that method again."""
+    from oncall.contacts.models import ContactMethod
+    from tests.harness.receivers import HttpReceiver
+
+    make_policy(team, [(30, [member])])
+    with HttpReceiver(default=(404, {})) as sink:
+        ContactMethod.objects.create(user=member, kind="webhook", address=sink.url, label="Pager")
+        declare(team)
+    html = section(signed_in.get("/").content.decode(), "my-pending-pages")
+    assert "could not reach you" in html and "Pager" in html and "HTTP 404" in html
+    ContactMethod.objects.filter(user=member).update(last_sent_at=clock_now_plus_a_minute())
+    html = section(signed_in.get("/").content.decode(), "my-pending-pages")
+    assert "could not reach you" not in html
+
+
+def clock_now_plus_a_minute():
+    from django.utils import timezone
+
+    return timezone.now() + timedelta(minutes=1)

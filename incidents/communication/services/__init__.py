@@ -1,6 +1,7 @@
 """The communication room's services: ``updates`` (status updates and the status-page
 override of an incident), ``reminders`` (reminders and escalation notices, sent by the
-beat task) and ``channels`` (the Slack incident channel)."""
+beat task), ``channels`` (the Slack incident channel and its posts) and ``emails``
+(e-mail through the outbox)."""
 
 from incidents.communication.services.channels import (
     ACTION_LABELS,
@@ -10,10 +11,10 @@ from incidents.communication.services.channels import (
     incident_channel_invite_later,
     incident_channel_mirror,
     incident_channel_open,
-    incident_channel_post,
     incident_channel_request,
     incident_channel_wanted,
 )
+from incidents.communication.services.emails import email_enqueue, email_recorded
 from incidents.communication.services.reminders import (
     ReminderResult,
     communications_due_incident_ids,
@@ -35,12 +36,13 @@ __all__ = [
     "communications_due_incident_ids",
     "communications_remind",
     "communications_remind_incident",
+    "email_enqueue",
+    "email_recorded",
     "incident_channel_failed",
     "incident_channel_invite",
     "incident_channel_invite_later",
     "incident_channel_mirror",
     "incident_channel_open",
-    "incident_channel_post",
     "incident_channel_request",
     "incident_channel_wanted",
     "incident_communication_set",

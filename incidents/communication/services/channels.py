@@ -1,9 +1,21 @@
 """The Slack incident channel: reserved inside the transaction that declares the incident
 (or raises its severity) when Slack is configured and the severity warrants one, then
-created, joined and posted to by Celery tasks after commit, outside any transaction.
+created and joined by Celery tasks after commit, outside any transaction (creating and
+inviting need Slack's answer, the channel id, so they are calls, not outbox messages).
 Each step is saved as soon as it is done, so a retried task resumes instead of creating
 a second channel; when Slack gives up, the failure is noted on the timeline and the
-incident goes on."""
+incident goes on.
+
+Posts into the channel are outbox messages (purpose ``communication.slack_post``),
+written in the transaction that has something to say. A post written while the channel
+is still being created is addressed to nobody yet and held back for ``CHANNEL_WAIT``;
+when the channel is created its waiting posts are addressed and handed out at once, and
+right before any send the post is addressed from the channel row (``_prepare_post``): a
+channel still pending is a temporary error (retried with the outbox's back-off), a
+failed or missing channel cancels the post."""
+
+import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,12 +28,20 @@ from incidents.communication.models import (
     IncidentChannel,
     IncidentChannelState,
 )
-from incidents.communication.tasks import slack_invite_later, slack_open_later, slack_post_later
+from incidents.communication.services.emails import incident_group, incident_id_of
+from incidents.communication.tasks import slack_invite_later, slack_open_later
 from incidents.models import Incident
 from incidents.paging.models import Page
 from incidents.services import timeline_event_create
+from outbox.models import Message, MessageStatus, Transport
+from outbox.purposes import Purpose, purpose_register
+from outbox.services import message_enqueue, messages_cancel, messages_kick
 
 K = CommunicationEventKind
+SLACK_POST = "communication.slack_post"
+# How long a post written before its channel exists waits for the channel to be created
+# (which hands it out at once) before it tries on its own.
+CHANNEL_WAIT = timedelta(minutes=2)
 
 
 def incident_channel_wanted(incident: Incident) -> bool:
@@ -49,18 +69,37 @@ def incident_channel_request(*, incident: Incident) -> IncidentChannel | None:
     return channel
 
 
-def incident_channel_mirror(*, incident: Incident, text: str) -> None:
-    """Queue a message for the incident's channel (after commit), if it has one."""
+def incident_channel_mirror(
+    *, incident: Incident, text: str, key: str | None = None
+) -> Message | None:
+    """Write a post for the incident's channel, if it has one (sent after commit).
+    ``key`` names the post among the incident's (``update:17``), so the same post is
+    written once; without one, each call is a post of its own."""
     if not slack.enabled():
-        return
-    channel = IncidentChannel.objects.filter(incident=incident).only("state").first()
+        return None
+    channel = IncidentChannel.objects.filter(incident=incident).only("state", "channel_id").first()
     if channel is None or channel.state == IncidentChannelState.FAILED:
-        return
-    slack_post_later(incident_id=incident.pk, text=f"{incident.reference}: {text}")
+        return None
+    return _post_enqueue(incident=incident, channel=channel, text=text, key=key)
+
+
+def _post_enqueue(
+    *, incident: Incident, channel: IncidentChannel, text: str, key: str | None
+) -> Message:
+    ready = channel.state == IncidentChannelState.CREATED and bool(channel.channel_id)
+    return message_enqueue(
+        key=f"{SLACK_POST}:{incident.pk}:{key or uuid.uuid4().hex}",
+        purpose=SLACK_POST,
+        transport=Transport.SLACK,
+        address=channel.channel_id if ready else "",
+        payload={"text": f"{incident.reference}: {text}"},
+        group=incident_group(incident.pk),
+        due_at=None if ready else timezone.now() + CHANNEL_WAIT,
+    )
 
 
 class ChannelNotReady(slack.SlackError):
-    """The channel is still being created: retry the post later."""
+    """The channel is still being created: retry later."""
 
 
 def incident_channel_open(*, incident_id: int) -> IncidentChannel | None:
@@ -91,13 +130,6 @@ def incident_channel_open(*, incident_id: int) -> IncidentChannel | None:
     )
     user_ids = sorted({uid for email in sorted(emails) if (uid := slack.find_user_id(email))})
     slack.invite(channel.channel_id, user_ids)
-    slack.post(
-        channel.channel_id,
-        f"{incident.reference} declared as {incident.severity.name}: {incident.title}\n"
-        f"Status: {incident.get_status_display()}. "
-        f"Commander: {incident.commander.get_username() if incident.commander else 'unassigned'}.\n"
-        f"{settings.SITE_URL}/api/v1/incidents/{incident.pk}/",
-    )
     with transaction.atomic():
         channel.state = IncidentChannelState.CREATED
         channel.error = ""
@@ -108,7 +140,41 @@ def incident_channel_open(*, incident_id: int) -> IncidentChannel | None:
             message=f"Slack channel #{channel.name} created",
             data={"channel": channel.channel_id, "name": channel.name, "invited": len(user_ids)},
         )
+        commander = incident.commander.get_username() if incident.commander else "unassigned"
+        message_enqueue(
+            key=f"{SLACK_POST}:{incident.pk}:declared",
+            purpose=SLACK_POST,
+            transport=Transport.SLACK,
+            address=channel.channel_id,
+            payload={
+                "text": f"{incident.reference} declared as {incident.severity.name}: "
+                f"{incident.title}\nStatus: {incident.get_status_display()}. "
+                f"Commander: {commander}.\n"
+                f"{settings.SITE_URL}/api/v1/incidents/{incident.pk}/"
+            },
+            group=incident_group(incident.pk),
+        )
+        _posts_release(incident_id=incident.pk, channel_id=channel.channel_id)
     return channel
+
+
+def _posts_release(*, incident_id: int, channel_id: str) -> int:
+    """The channel exists: address the posts that were waiting for it and hand them out
+    now (inside the transaction that marks it created; they go out after its commit)."""
+    now = timezone.now()
+    waiting = list(
+        Message.objects.select_for_update(skip_locked=True).filter(
+            group=incident_group(incident_id), purpose=SLACK_POST, status=MessageStatus.QUEUED
+        )
+    )
+    for message in waiting:
+        message.address = channel_id
+        message.due_at = min(message.due_at, now)
+        message.updated_at = now
+    if waiting:
+        Message.objects.bulk_update(waiting, ["address", "due_at", "updated_at"])
+        messages_kick(waiting)
+    return len(waiting)
 
 
 def incident_channel_invite(*, incident_id: int, user_ids: list[int]) -> int:
@@ -146,15 +212,6 @@ def incident_channel_invite_later(*, incident: Incident, users: list) -> None:
     slack_invite_later(incident_id=incident.pk, user_ids=[u.pk for u in users])
 
 
-def incident_channel_post(*, incident_id: int, text: str) -> None:
-    channel = IncidentChannel.objects.filter(incident_id=incident_id).first()
-    if channel is None or channel.state == IncidentChannelState.FAILED:
-        return
-    if channel.state == IncidentChannelState.PENDING:
-        raise ChannelNotReady("The incident channel is not created yet.")
-    slack.post(channel.channel_id, text)
-
-
 ACTION_LABELS = {"open": "channel creation", "post": "message", "invite": "invitation"}
 
 
@@ -170,9 +227,45 @@ def incident_channel_failed(*, incident_id: int, action: str, error: str) -> Non
             channel.state = IncidentChannelState.FAILED
             channel.error = error[:2000]
             channel.save(update_fields=["state", "error"])
+        # No channel will come: the posts waiting for it are dropped.
+        messages_cancel(group=incident_group(incident.pk), purpose=SLACK_POST)
     timeline_event_create(
         incident=incident,
         kind=K.SLACK_FAILED,
         message=f"Slack {ACTION_LABELS.get(action, action)} failed: {error}",
         data={"action": action, "error": error[:2000]},
     )
+
+
+# --- what the outbox asks of this room ---------------------------------------------------
+
+
+def _prepare_post(message: Message) -> dict | None:
+    """Address the post from the channel row right before it goes out: the outbox sends
+    to ``message.address``, which a post written before the channel existed lacks."""
+    incident_id = incident_id_of(message.group)
+    channel = (
+        IncidentChannel.objects.filter(incident_id=incident_id).only("state", "channel_id").first()
+        if incident_id is not None
+        else None
+    )
+    if channel is None or channel.state == IncidentChannelState.FAILED:
+        return None
+    if channel.state == IncidentChannelState.PENDING or not channel.channel_id:
+        raise ChannelNotReady("The incident channel is not created yet.")
+    if message.address != channel.channel_id:
+        message.address = channel.channel_id
+        Message.objects.filter(pk=message.pk).update(address=channel.channel_id)
+    return {"text": message.payload.get("text", "")}
+
+
+def _post_failed(message: Message, final: bool) -> None:
+    """A post the outbox gave up on is noted on the incident's timeline."""
+    incident_id = incident_id_of(message.group)
+    if final and incident_id is not None:
+        incident_channel_failed(incident_id=incident_id, action="post", error=message.last_error)
+
+
+def register() -> None:
+    """Tell the outbox how to address posts and what their failure means."""
+    purpose_register(Purpose(SLACK_POST, prepare=_prepare_post, failed=_post_failed))

@@ -8,26 +8,30 @@ unresolved: the team lead, the engineering manager or an executive list; some on
 customer impact). Reminders go to the commander, else the communications lead, else the
 team's managers.
 
-Each is sent once: recorded first under a unique constraint (CommunicationReminder,
-EscalationNoticeSent), then mirrored to the Slack channel, written to the timeline and
-e-mailed after commit. A cheap pre-filter finds the incidents with something due; each
-is then handled under its row lock, taken with SKIP LOCKED, so concurrent runs skip each
-other's incidents and never send twice."""
+Each goes out once: its e-mails are outbox messages under its key
+(``communication.reminder:<incident>:<kind>:<due instant>``,
+``communication.notice:<incident>:<rule>``, one message per address), written in the
+transaction that decides it is due together with its Slack post and timeline event; the
+outbox sends them after the commit, at least once, with a stable Message-ID. The keys
+are the record: a reminder or notice is due only while no message carries its key (one
+nobody could receive is still written, addressed to nobody, and cancelled by the
+outbox). A cheap pre-filter finds the incidents with something due; each is then
+handled under its row lock, taken with SKIP LOCKED, so concurrent runs skip each other's
+incidents, and the unique key stops a second message if they ever met."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.contrib.auth.models import User as AuthUser
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from incidents.communication.models import (
     CommunicationEventKind,
-    CommunicationReminder,
     EscalationNoticeRule,
-    EscalationNoticeSent,
     NoticeRecipient,
     ReminderKind,
     StatusUpdate,
@@ -35,12 +39,22 @@ from incidents.communication.models import (
     UpdateAudience,
 )
 from incidents.communication.services.channels import incident_channel_mirror
+from incidents.communication.services.emails import (
+    NOTICE,
+    REMINDER,
+    email_enqueue,
+    email_keys_recorded,
+    email_recorded,
+    incident_group,
+    notice_key,
+    reminder_key,
+    slack_post_key,
+)
 from incidents.communication.services.updates import (
     incident_customer_impact,
     incident_has_public_service,
     split_emails,
 )
-from incidents.communication.tasks import email_later
 from incidents.models import OPEN_STATUSES, Incident, Service
 from incidents.services import timeline_event_create
 from oncall.teams.selectors import team_managers
@@ -57,31 +71,34 @@ class ReminderResult:
     escalation_notices: int = 0
 
 
-def _reminder_recipients(incident: Incident) -> list[str]:
+def _with_addresses(people) -> list[AuthUser]:
+    """People with an e-mail address, one per address, in address order."""
+    by_email: dict[str, AuthUser] = {}
+    for person in people:
+        if person.email:
+            by_email.setdefault(person.email, person)
+    return [by_email[email] for email in sorted(by_email)]
+
+
+def _reminder_people(incident: Incident) -> list[AuthUser]:
     """The commander; without one, the communications lead; else the team's managers."""
     for person in (incident.commander, incident.communications_lead):
         if person is not None and person.email:
-            return [person.email]
-    return sorted({u.email for u in team_managers(team=incident.team) if u.email})
+            return [person]
+    return _with_addresses(team_managers(team=incident.team))
 
 
-def _notice_recipients(incident: Incident, rule: EscalationNoticeRule) -> list[str]:
+def _notice_recipients(
+    incident: Incident, rule: EscalationNoticeRule
+) -> tuple[list[str], list[AuthUser]]:
+    """The notice's addresses, and the accounts behind them where the rule names people."""
     if rule.target == NoticeRecipient.TEAM_LEAD:
-        return sorted({u.email for u in team_managers(team=incident.team) if u.email})
+        managers = _with_addresses(team_managers(team=incident.team))
+        return [m.email for m in managers], managers
     if rule.target == NoticeRecipient.ENGINEERING_MANAGER:
         row = TeamCommunicationSettings.objects.filter(team_id=incident.team_id).first()
-        return split_emails(row.engineering_manager_emails if row else "")
-    return split_emails(rule.emails)
-
-
-def _record_once(model, **fields) -> bool:
-    """Create the sent-record; False if it exists (sent earlier or concurrently)."""
-    try:
-        with transaction.atomic():
-            model.objects.create(**fields)
-    except IntegrityError:
-        return False
-    return True
+        return split_emails(row.engineering_manager_emails if row else ""), []
+    return split_emails(rule.emails), []
 
 
 def _minutes(delta: timedelta) -> int:
@@ -93,21 +110,13 @@ def _minutes(delta: timedelta) -> int:
 
 def communications_due_incident_ids(*, now: datetime | None = None) -> list[int]:
     """Open incidents for which a reminder or notice may be due now: a cheap pre-filter
-    (four queries, no locks) so that the per-incident locked pass only visits incidents
+    (three queries, no locks) so that the per-incident locked pass only visits incidents
     with something to send. It errs on the side of including an incident; the locked
     pass decides."""
     now = now or timezone.now()
     candidates = _candidate_rows()
-    ids = [row["pk"] for row in candidates]
-    reminded = set(
-        CommunicationReminder.objects.filter(incident_id__in=ids).values_list(
-            "incident_id", "kind", "due_at"
-        )
-    )
-    notified = set(
-        EscalationNoticeSent.objects.filter(incident_id__in=ids).values_list(
-            "incident_id", "rule_id"
-        )
+    sent = email_keys_recorded(
+        incident_ids=[row["pk"] for row in candidates], purposes=[REMINDER, NOTICE]
     )
     rules: dict[int, list[tuple[int, int, bool]]] = {}
     for rule_id, severity_id, after, needs_impact in EscalationNoticeRule.objects.filter(
@@ -117,9 +126,9 @@ def communications_due_incident_ids(*, now: datetime | None = None) -> list[int]
     return sorted(
         row["pk"]
         for row in candidates
-        if _deadline_due(row, now, reminded)
-        or _cadence_due(row, now, reminded)
-        or _notice_due(row, now, notified, rules.get(row["severity_id"], []))
+        if _deadline_due(row, now, sent)
+        or _cadence_due(row, now, sent)
+        or _notice_due(row, now, sent, rules.get(row["severity_id"], []))
     )
 
 
@@ -163,7 +172,7 @@ def _candidate_rows() -> list[Any]:
     )
 
 
-def _deadline_due(row: dict[str, Any], now: datetime, reminded: set[tuple]) -> bool:
+def _deadline_due(row: dict[str, Any], now: datetime, sent: set[str]) -> bool:
     deadline = row["severity__status_page_deadline"]
     if deadline is None or row["private"] or not row["has_public_service"]:
         return False
@@ -172,22 +181,22 @@ def _deadline_due(row: dict[str, Any], now: datetime, reminded: set[tuple]) -> b
     return (
         at <= now
         and (first_public is None or first_public > at)
-        and (row["pk"], ReminderKind.STATUS_PAGE_DEADLINE, at) not in reminded
+        and reminder_key(row["pk"], ReminderKind.STATUS_PAGE_DEADLINE, at) not in sent
     )
 
 
-def _cadence_due(row: dict[str, Any], now: datetime, reminded: set[tuple]) -> bool:
+def _cadence_due(row: dict[str, Any], now: datetime, sent: set[str]) -> bool:
     cadence = row["severity__update_cadence"]
     if cadence is None:
         return False
     at = (row["last_update_at"] or row["triggered_at"]) + cadence
-    return at <= now and (row["pk"], ReminderKind.UPDATE_CADENCE, at) not in reminded
+    return at <= now and reminder_key(row["pk"], ReminderKind.UPDATE_CADENCE, at) not in sent
 
 
 def _notice_due(
     row: dict[str, Any],
     now: datetime,
-    notified: set[tuple],
+    sent: set[str],
     rules: list[tuple[int, int, bool]],
 ) -> bool:
     impact = row["communication__customer_impact"]
@@ -196,7 +205,7 @@ def _notice_due(
     return any(
         row["triggered_at"] + timedelta(minutes=after) <= now
         and (impact or not needs_impact)
-        and (row["pk"], rule_id) not in notified
+        and notice_key(row["pk"], rule_id) not in sent
         for rule_id, after, needs_impact in rules
     )
 
@@ -207,9 +216,9 @@ def _notice_due(
 def communications_remind_incident(
     *, incident_id: int, now: datetime | None = None
 ) -> ReminderResult:
-    """Send what is due for one incident, each reminder or notice exactly once. The
-    incident row is locked with SKIP LOCKED so a concurrent run skips it, and every
-    sending is recorded under a unique constraint first."""
+    """Send what is due for one incident, each reminder or notice once. The incident row
+    is locked with SKIP LOCKED so a concurrent run skips it; what is due is decided by
+    the outbox keys, and written under them."""
     result = ReminderResult()
     with transaction.atomic():
         incident = (
@@ -246,20 +255,29 @@ def _remind_status_page_deadline(
     public = updates.filter(audience=UpdateAudience.PUBLIC)
     if public.filter(created_at__lte=due).exists():
         return 0
-    recipients = [] if public.exists() else _reminder_recipients(incident)
-    if not _record_once(
-        CommunicationReminder,
-        incident=incident,
-        kind=ReminderKind.STATUS_PAGE_DEADLINE,
-        due_at=due,
-        recipients=recipients,
-        sent_at=now,
-    ):
+    key = reminder_key(incident.pk, ReminderKind.STATUS_PAGE_DEADLINE, due)
+    if email_recorded(key):
         return 0
+    people = [] if public.exists() else _reminder_people(incident)
+    recipients = [p.email for p in people]
+    email_enqueue(
+        key=key,
+        purpose=REMINDER,
+        addresses=recipients,
+        people=people,
+        subject=f"[{incident.reference}] Post a public status update now",
+        text=f"{incident.reference} ({severity.name}) {incident.title}\n\n"
+        f"The status page should have been updated within "
+        f"{_minutes(deadline)} minutes of declaration. Post a public "
+        f"update: {settings.SITE_URL}/api/v1/incidents/{incident.pk}/updates/",
+        group=incident_group(incident.pk),
+        record_when_nobody=True,
+    )
     incident_channel_mirror(
         incident=incident,
         text=f"reminder: no public status update within {_minutes(deadline)} "
         "minutes; post one now.",
+        key=slack_post_key(key),
     )
     timeline_event_create(
         incident=incident,
@@ -268,15 +286,6 @@ def _remind_status_page_deadline(
         f"of declaration" + (f"; reminded {', '.join(recipients)}" if recipients else ""),
         data={"due_at": due.isoformat(), "recipients": recipients},
     )
-    if recipients:
-        email_later(
-            subject=f"[{incident.reference}] Post a public status update now",
-            body=f"{incident.reference} ({severity.name}) {incident.title}\n\n"
-            f"The status page should have been updated within "
-            f"{_minutes(deadline)} minutes of declaration. Post a public "
-            f"update: {settings.SITE_URL}/api/v1/incidents/{incident.pk}/updates/",
-            recipients=recipients,
-        )
     return 1
 
 
@@ -293,19 +302,28 @@ def _remind_update_cadence(
     due = (last or incident.triggered_at) + cadence
     if due > now:
         return 0
-    recipients = _reminder_recipients(incident)
-    if not _record_once(
-        CommunicationReminder,
-        incident=incident,
-        kind=ReminderKind.UPDATE_CADENCE,
-        due_at=due,
-        recipients=recipients,
-        sent_at=now,
-    ):
+    key = reminder_key(incident.pk, ReminderKind.UPDATE_CADENCE, due)
+    if email_recorded(key):
         return 0
+    people = _reminder_people(incident)
+    recipients = [p.email for p in people]
+    email_enqueue(
+        key=key,
+        purpose=REMINDER,
+        addresses=recipients,
+        people=people,
+        subject=f"[{incident.reference}] Stakeholder update due",
+        text=f"{incident.reference} ({severity.name}) {incident.title}\n\n"
+        f"Stakeholders expect an update every {_minutes(cadence)} minutes "
+        f"until it is resolved. Post one: "
+        f"{settings.SITE_URL}/api/v1/incidents/{incident.pk}/updates/",
+        group=incident_group(incident.pk),
+        record_when_nobody=True,
+    )
     incident_channel_mirror(
         incident=incident,
         text=f"reminder: stakeholder update due (every {_minutes(cadence)} min).",
+        key=slack_post_key(key),
     )
     timeline_event_create(
         incident=incident,
@@ -315,15 +333,6 @@ def _remind_update_cadence(
         + (", ".join(recipients) or "nobody (no address)"),
         data={"due_at": due.isoformat(), "recipients": recipients},
     )
-    if recipients:
-        email_later(
-            subject=f"[{incident.reference}] Stakeholder update due",
-            body=f"{incident.reference} ({severity.name}) {incident.title}\n\n"
-            f"Stakeholders expect an update every {_minutes(cadence)} minutes "
-            f"until it is resolved. Post one: "
-            f"{settings.SITE_URL}/api/v1/incidents/{incident.pk}/updates/",
-            recipients=recipients,
-        )
     return 1
 
 
@@ -343,28 +352,40 @@ def _send_notices(incident: Incident, now: datetime) -> int:
                 impact = incident_customer_impact(incident)
             if not impact:
                 continue
-        recipients = _notice_recipients(incident, rule)
-        if not _record_once(
-            EscalationNoticeSent,
-            incident=incident,
-            rule=rule,
-            recipients=recipients,
-            sent_at=now,
-        ):
+        key = notice_key(incident.pk, rule.pk)
+        if email_recorded(key):
             continue
         sent += 1
-        _notice_announce(incident, rule, recipients)
+        _notice_send(incident, rule, key)
     return sent
 
 
-def _notice_announce(incident: Incident, rule: EscalationNoticeRule, recipients: list[str]) -> None:
-    """A notice just recorded: to the Slack channel, the timeline and, after commit, the
-    recipients' mailboxes."""
+def _notice_send(incident: Incident, rule: EscalationNoticeRule, key: str) -> None:
+    """A notice that is due: to the recipients' mailboxes and the Slack channel (both
+    after commit, through the outbox) and to the timeline."""
     severity = incident.severity
+    recipients, people = _notice_recipients(incident, rule)
+    email_enqueue(
+        key=key,
+        purpose=NOTICE,
+        addresses=recipients,
+        people=people,
+        subject=f"[{incident.reference}] {severity.name} unresolved after "
+        f"{rule.after_minutes} minutes",
+        text=f"{incident.reference} ({severity.name}) {incident.title}\n"
+        f"Status: {incident.get_status_display()}\n"
+        f"Declared: {incident.triggered_at:%Y-%m-%d %H:%M %Z}\n"
+        f"Commander: {incident.commander.get_username() if incident.commander else 'none'}\n"
+        f"Impact: {incident.impact or '-'}\n\n"
+        f"{settings.SITE_URL}/api/v1/incidents/{incident.pk}/",
+        group=incident_group(incident.pk),
+        record_when_nobody=True,
+    )
     incident_channel_mirror(
         incident=incident,
         text=f"unresolved after {rule.after_minutes} minutes: notified "
         f"{rule.get_target_display()}.",
+        key=slack_post_key(key),
     )
     target = rule.get_target_display()
     timeline_event_create(
@@ -379,18 +400,6 @@ def _notice_announce(incident: Incident, rule: EscalationNoticeRule, recipients:
             "recipients": recipients,
         },
     )
-    if recipients:
-        email_later(
-            subject=f"[{incident.reference}] {severity.name} unresolved after "
-            f"{rule.after_minutes} minutes",
-            body=f"{incident.reference} ({severity.name}) {incident.title}\n"
-            f"Status: {incident.get_status_display()}\n"
-            f"Declared: {incident.triggered_at:%Y-%m-%d %H:%M %Z}\n"
-            f"Commander: {incident.commander.get_username() if incident.commander else 'none'}\n"
-            f"Impact: {incident.impact or '-'}\n\n"
-            f"{settings.SITE_URL}/api/v1/incidents/{incident.pk}/",
-            recipients=recipients,
-        )
 
 
 def communications_remind(*, now: datetime | None = None) -> ReminderResult:

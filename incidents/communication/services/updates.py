@@ -3,7 +3,8 @@
 A status update is internal or public; a public update of a non-private incident shows
 on the status page and is e-mailed to the team's stakeholders. Like incidents.services,
 every write locks the incident row (``incident_lock``) and appends a timeline event;
-e-mail and Slack go out after commit, as Celery tasks that take ids."""
+e-mail and Slack posts are outbox messages written in the same transaction and sent
+after its commit (one e-mail per stakeholder, keyed by the update)."""
 
 import re
 from typing import Any
@@ -24,7 +25,7 @@ from incidents.communication.models import (
     UpdateAudience,
 )
 from incidents.communication.services.channels import incident_channel_mirror
-from incidents.communication.tasks import email_later
+from incidents.communication.services.emails import UPDATE, email_enqueue, incident_group
 from incidents.models import Incident
 from incidents.services import incident_lock, timeline_event_create
 from oncall.teams.services import team_require_member
@@ -84,12 +85,15 @@ def status_update_post(
     if audience == UpdateAudience.PUBLIC and not locked.private:
         recipients = _stakeholder_emails(locked.team_id)
         if recipients:
-            email_later(
+            email_enqueue(
+                key=f"{UPDATE}:{update.pk}",
+                purpose=UPDATE,
+                addresses=recipients,
                 subject=f"[{locked.reference}] {locked.title}: {locked.get_status_display()}",
-                body=f"{message}\n\nStatus: {locked.get_status_display()}\n"
+                text=f"{message}\n\nStatus: {locked.get_status_display()}\n"
                 f"Severity: {locked.severity.name}\n"
                 f"{settings.SITE_URL}/status/",
-                recipients=recipients,
+                group=incident_group(locked.pk),
             )
             timeline_event_create(
                 incident=locked,
@@ -98,7 +102,9 @@ def status_update_post(
                 data={"update": update.pk, "recipients": len(recipients)},
             )
     label = "Public update" if audience == UpdateAudience.PUBLIC else "Internal update"
-    incident_channel_mirror(incident=locked, text=f"{label} ({locked.status}): {message}")
+    incident_channel_mirror(
+        incident=locked, text=f"{label} ({locked.status}): {message}", key=f"update:{update.pk}"
+    )
     return update
 
 

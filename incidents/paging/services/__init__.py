@@ -2,15 +2,16 @@
 delivery of its pages. All engine state lives in ``IncidentEscalation`` and ``Page`` rows,
 so a lost task, a dead worker or a restarted broker loses nothing: the beat sweep finds
 every step and page that is due. Submodules: ``snapshot`` (the policy), ``engine`` (start,
-stop), ``steps`` (running steps), ``targets`` (who a rule pages), ``delivery`` (sending
-pages), ``enqueue`` (handing work to Celery)."""
+stop), ``steps`` (running steps), ``targets`` (who a rule pages), ``delivery`` (pages
+through the outbox), ``enqueue`` (handing work to Celery)."""
 
 from incidents.paging.services.delivery import (
     ack_token,
     ack_token_read,
     contact_methods_for_paging,
-    pages_deliver,
-    pages_deliver_due,
+    page_due_at,
+    pages_adopt_unsent,
+    pages_cancel,
 )
 from incidents.paging.services.engine import escalation_start, escalation_stop
 from incidents.paging.services.snapshot import escalation_policy_for, policy_snapshot
@@ -25,7 +26,8 @@ __all__ = [
     "escalation_run_due",
     "escalation_start",
     "escalation_stop",
-    "pages_deliver",
-    "pages_deliver_due",
+    "page_due_at",
+    "pages_adopt_unsent",
+    "pages_cancel",
     "policy_snapshot",
 ]

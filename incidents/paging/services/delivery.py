@@ -1,12 +1,21 @@
-"""Delivering pages: each contact method's due pages go out as one bundled message.
+"""Delivering pages through the outbox.
 
-``pages_deliver`` locks the contact method row and its queued pages (SKIP LOCKED) and
-sends while holding them, so two workers never send the same pages. A page of an
-incident no longer triggered is cancelled. The method's throttle
-(``min_interval_seconds``) holds pages back instead of dropping them; a failure is
-recorded on the pages and retried with exponential backoff up to PAGING_MAX_ATTEMPTS.
-Delivery is at least once. Also here: the contact methods a person is paged through (the
-account's e-mail address by default) and the signed one-click acknowledge token.
+A page is written with the outbox message that carries it, in the transaction of the
+escalation step (``pages_attach_messages``); the outbox sends it after the commit with
+no lock held, and tells this module the outcome (``register``: the "paging.page"
+purpose). Right before each send the message is rendered from its pages as they are
+then (``_prepare``): a page whose incident is no longer triggered is cancelled, so an
+acknowledgement stops what is queued both when it happens (``pages_cancel``) and at the
+last moment. Several pages for one contact method due together share a message (a
+bundle, whose subject names the highest severity and the count).
+
+When a page is due depends on its urgency: high urgency at once (and after the person's
+own notification-rule delay), never held back by a throttle; low urgency waits for the
+contact method's throttle and for the person's working hours in their own time zone.
+Delivery is at least once: a repeat after a crash carries the same idempotency key.
+
+Also here: the contact methods a person is paged through (the account's email address
+by default) and the signed one-click acknowledge token.
 """
 
 from __future__ import annotations
@@ -18,23 +27,33 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.models import IncidentStatus
+from common.zones import working_hours_next
+from incidents.models import IncidentStatus, TimelineEvent, TimelineEventKind
 from incidents.paging.models import Page, PageStatus
-from incidents.paging.services.enqueue import task_enqueue_safely
 from oncall.contacts import channels
-from oncall.contacts.models import ContactKind, ContactMethod
+from oncall.contacts.models import ContactKind, ContactMethod, OnCallPreference
+from outbox.models import Message, MessageStatus, Urgency
+from outbox.purposes import NotYet, Purpose, purpose_register
+from outbox.services import messages_kick
 
 logger = logging.getLogger(__name__)
 ACK_SALT = "tocsin.incident-ack"
+PURPOSE = "paging.page"
 
 
 def contact_methods_for_paging(*, user: AbstractBaseUser) -> list[ContactMethod]:
-    """The user's enabled contact methods; with none at all, the account's email address
-    becomes their first contact method (so everybody is reachable by default)."""
-    methods = list(ContactMethod.objects.filter(user=user, enabled=True).order_by("pk"))
+    """The user's contact methods that can page (enabled, verified where a code is
+    needed); with none at all, the account's email address becomes their first contact
+    method (so everybody is reachable by default)."""
+    methods = [
+        m
+        for m in ContactMethod.objects.filter(user=user, enabled=True).order_by("pk")
+        if getattr(m, "pageable", True)
+    ]
     if methods:
         return methods
     if ContactMethod.objects.filter(user=user).exists() or not getattr(user, "email", ""):
@@ -61,6 +80,30 @@ def contact_method_throttled_until(*, method: ContactMethod, now: datetime) -> d
     return now
 
 
+def page_due_at(
+    *,
+    method: ContactMethod,
+    urgency: str,
+    at: datetime,
+    preference: OnCallPreference | None,
+) -> datetime:
+    """When a page through ``method`` that is wanted ``at`` goes out: at once for high
+    urgency; for low urgency after the method's throttle and within the person's working
+    hours (in their time zone), never waking anyone."""
+    if urgency == Urgency.HIGH:
+        return at
+    due = contact_method_throttled_until(method=method, now=at)
+    if preference is None:
+        return due
+    return working_hours_next(
+        due,
+        time_zone=preference.time_zone,
+        starts=preference.work_starts,
+        ends=preference.work_ends,
+        days=preference.work_days,
+    )
+
+
 def ack_token(*, incident_id: int, user_id: int) -> str:
     return signing.dumps({"i": incident_id, "u": user_id}, salt=ACK_SALT)
 
@@ -69,6 +112,113 @@ def ack_token_read(token: str) -> tuple[int, int]:
     """(incident_id, user_id); raises ``signing.BadSignature`` (or ``SignatureExpired``)."""
     data = signing.loads(token, salt=ACK_SALT, max_age=settings.ACK_LINK_MAX_AGE_SECONDS)
     return int(data["i"]), int(data["u"])
+
+
+def page_key(page: Page) -> str:
+    """The idempotency key of the message that first carries ``page``: the page's own
+    identity (one page per step, person and contact method)."""
+    return (
+        f"page:{page.incident_id}:{page.run}:{page.loop}:{page.level}:"
+        f"{page.user_id}:{page.contact_method_id}"
+    )
+
+
+def _bundle(page: Page, urgency: str) -> str:
+    return f"contact:{page.contact_method_id}:{urgency}"
+
+
+def pages_attach_messages(pages: list[Page], *, urgency_of: dict[int, str]) -> None:
+    """Give each queued page (not yet saved) the outbox message that will carry it.
+
+    Pages for one contact method and urgency due together share a message: high urgency
+    joins only what is already due (it is never delayed), low urgency joins what is due
+    within OUTBOX_BUNDLE_WINDOW_SECONDS. A queued message not yet claimed by a sender is
+    joined (its row locked, SKIP LOCKED: one being claimed right now is left alone); the
+    rest get new messages, written in bulk. Runs inside the step's transaction."""
+    queued = [p for p in pages if p.status == PageStatus.QUEUED and p.contact_method_id]
+    if not queued:
+        return
+    window = timedelta(seconds=settings.OUTBOX_BUNDLE_WINDOW_SECONDS)
+    now = timezone.now()
+    open_messages: dict[str, list[Message]] = {}
+    bundles = {_bundle(p, urgency_of[p.incident_id]) for p in queued}
+    for message in (
+        Message.objects.select_for_update(skip_locked=True)
+        .filter(bundle__in=bundles, status=MessageStatus.QUEUED, purpose=PURPOSE)
+        .filter(Q(urgency=Urgency.LOW) | Q(due_at__lte=now))
+        .order_by("due_at")
+    ):
+        open_messages.setdefault(message.bundle, []).append(message)
+    new: list[Message] = []
+    for page in queued:
+        urgency = urgency_of[page.incident_id]
+        bundle = _bundle(page, urgency)
+        joinable = [
+            m
+            for m in open_messages.get(bundle, [])
+            if (
+                abs(m.due_at - page.not_before) <= window
+                if urgency == Urgency.LOW
+                else m.due_at <= page.not_before
+            )
+        ]
+        if joinable:
+            page.message = joinable[0]
+            continue
+        method = page.contact_method
+        message = Message(
+            key=page_key(page),
+            purpose=PURPOSE,
+            transport=_transport_of(method),
+            address=method.address.strip(),
+            urgency=urgency,
+            recipient_id=page.user_id,
+            group=f"incident:{page.incident_id}",
+            bundle=bundle,
+            due_at=page.not_before,
+            created_at=now,
+        )
+        new.append(message)
+        open_messages.setdefault(bundle, []).append(message)
+        page.message = message
+    if new:
+        Message.objects.bulk_create(new, ignore_conflicts=True)
+        # ignore_conflicts leaves no ids (and a key may exist from an earlier attempt of
+        # this very step): read them back by key.
+        ids = dict(Message.objects.filter(key__in=[m.key for m in new]).values_list("key", "pk"))
+        for message in new:
+            message.pk = ids[message.key]
+        messages_kick(new)
+    for page in queued:
+        page.message_id = page.message.pk
+
+
+def _transport_of(method: ContactMethod) -> str:
+    return method.kind
+
+
+def pages_cancel(*, incident_id: int, reason: str) -> int:
+    """Cancel the incident's queued pages, and the messages left carrying nothing else.
+    A page whose message a sender has already claimed is on its way: it is left to be
+    recorded as sent (or failed). Runs in the transaction that acknowledges or resolves:
+    no network involved, no wait for a sender."""
+    queued = Page.objects.filter(incident_id=incident_id, status=PageStatus.QUEUED).filter(
+        Q(message__isnull=True) | Q(message__status=MessageStatus.QUEUED)
+    )
+    message_ids = set(queued.filter(message__isnull=False).values_list("message_id", flat=True))
+    cancelled = Page.objects.filter(pk__in=list(queued.values_list("pk", flat=True))).update(
+        status=PageStatus.CANCELLED, error=f"Cancelled: {reason}."
+    )
+    if message_ids:
+        still_carrying = set(
+            Page.objects.filter(message_id__in=message_ids, status=PageStatus.QUEUED)
+            .values_list("message_id", flat=True)
+            .distinct()
+        )
+        Message.objects.filter(
+            pk__in=message_ids - still_carrying, status=MessageStatus.QUEUED
+        ).update(status=MessageStatus.CANCELLED, updated_at=timezone.now())
+    return cancelled
 
 
 def _message(pages: list[Page], user: AbstractBaseUser) -> channels.Message:
@@ -86,6 +236,7 @@ def _message(pages: list[Page], user: AbstractBaseUser) -> channels.Message:
                 reference=incident.reference,
                 title=incident.title,
                 severity=incident.severity.name,
+                severity_level=incident.severity.level,
                 status=incident.status,
                 url=f"{settings.SITE_URL}/api/v1/incidents/{incident.pk}/",
                 ack_url=settings.SITE_URL + reverse("incident-ack-link", args=[token]),
@@ -99,106 +250,99 @@ def _message(pages: list[Page], user: AbstractBaseUser) -> channels.Message:
     )
 
 
-def pages_deliver(*, contact_method_id: int) -> int:
-    """Send every due queued page of one contact method as one (bundled) message.
-
-    The contact method row is locked (skip_locked) while sending, so two workers never send
-    the same pages; the throttle holds pages back instead of dropping them; a failure is
-    recorded on the pages and retried with exponential backoff up to PAGING_MAX_ATTEMPTS.
-    Returns how many pages were sent."""
-    from incidents.paging import tasks
-
-    retry_at: datetime | None = None
-    with transaction.atomic():
-        method = (
-            ContactMethod.objects.select_for_update(skip_locked=True)
-            .select_related("user")
-            .filter(pk=contact_method_id)
-            .first()
-        )
-        if method is None:
-            return 0
-        now = timezone.now()
-        queued = list(
-            Page.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(contact_method=method, status=PageStatus.QUEUED, not_before__lte=now)
-            .select_related("incident__team", "incident__severity")
-            .order_by("created_at", "pk")
-        )
-        due: list[Page] = []
-        for page in queued:
-            if page.incident.status != IncidentStatus.TRIGGERED:
-                page.status = PageStatus.CANCELLED
-                page.error = f"Cancelled: the incident is {page.incident.status}."
-                page.save(update_fields=["status", "error", "updated_at"])
-            else:
-                due.append(page)
-        if not due:
-            return 0
-        if not method.enabled or not method.user.is_active:
-            for page in due:
-                page.status = PageStatus.FAILED
-                page.error = "Contact method disabled or user deactivated."
-                page.save(update_fields=["status", "error", "updated_at"])
-            return 0
-        throttle_end = contact_method_throttled_until(method=method, now=now)
-        if throttle_end > now:
-            for page in due:
-                page.not_before = throttle_end
-                page.save(update_fields=["not_before", "updated_at"])
-            retry_at = throttle_end
-            sent = 0
-        else:
-            sent = _send(method, due, now)
-            if sent == 0:
-                retry_at = min(
-                    (p.not_before for p in due if p.status == PageStatus.QUEUED), default=None
-                )
-        if retry_at is not None:
-            when = retry_at
-            transaction.on_commit(
-                lambda: task_enqueue_safely(tasks.deliver_pages, method.pk, eta=when)
-            )
-    return sent
-
-
-def _send(method: ContactMethod, pages: list[Page], now: datetime) -> int:
-    message = _message(pages, method.user)
-    try:
-        channels.send(method, message)
-    except channels.DeliveryError as exc:
-        error = str(exc)[:2000]
-        for page in pages:
-            page.attempts += 1
-            page.error = error
-            if page.attempts >= settings.PAGING_MAX_ATTEMPTS:
-                page.status = PageStatus.FAILED
-            else:
-                backoff = settings.PAGING_RETRY_BASE_SECONDS * 2 ** (page.attempts - 1)
-                page.not_before = now + timedelta(seconds=backoff)
-            page.save(update_fields=["attempts", "error", "status", "not_before", "updated_at"])
-        method.last_error = error
-        method.last_failed_at = now
-        method.save(update_fields=["last_error", "last_failed_at"])
-        logger.warning("Delivery through contact method %s failed: %s", method.pk, error)
-        return 0
-    for page in pages:
-        page.attempts += 1
-        page.status = PageStatus.SENT
-        page.sent_at = now
-        page.bundle_size = len(message.items)
-        page.save(update_fields=["attempts", "status", "sent_at", "bundle_size", "updated_at"])
-    method.last_sent_at = now
-    method.save(update_fields=["last_sent_at"])
-    return len(pages)
-
-
-def pages_deliver_due() -> int:
-    """Sweep part two: deliver queued pages whose delivery task was lost or is late."""
-    now = timezone.now()
-    contact_ids = (
-        Page.objects.filter(status=PageStatus.QUEUED, not_before__lte=now)
-        .values_list("contact_method_id", flat=True)
-        .distinct()
+def _prepare(message: Message) -> dict | None:
+    """Render the message from its pages as they are now, outside any transaction:
+    pages of incidents no longer triggered are cancelled; none left, nothing is sent."""
+    pages = list(
+        Page.objects.filter(message=message, status=PageStatus.QUEUED)
+        .select_related("incident__team", "incident__severity", "contact_method", "user")
+        .order_by("incident__severity__level", "created_at", "pk")
     )
-    return sum(pages_deliver(contact_method_id=cid) for cid in list(contact_ids) if cid)
+    live = [p for p in pages if p.incident.status == IncidentStatus.TRIGGERED]
+    stale = [p.pk for p in pages if p.incident.status != IncidentStatus.TRIGGERED]
+    if stale:
+        Page.objects.filter(pk__in=stale, status=PageStatus.QUEUED).update(
+            status=PageStatus.CANCELLED, error="Cancelled: acknowledged before it went out."
+        )
+    if not live:
+        return None
+    method, user = live[0].contact_method, live[0].user
+    if method is None or not method.enabled or not user.is_active:
+        Page.objects.filter(pk__in=[p.pk for p in live]).update(
+            status=PageStatus.FAILED, error="Contact method disabled or user deactivated."
+        )
+        return None
+    if message.urgency == Urgency.LOW:
+        # The throttle holds low urgency back at the last moment too: another message may
+        # have gone out through this method since this one was queued.
+        now = timezone.now()
+        allowed = contact_method_throttled_until(method=method, now=now)
+        if allowed > now:
+            raise NotYet(allowed, "the contact method's throttle")
+    return channels.render(method, _message(live, user)).content
+
+
+def _sent(message: Message) -> None:
+    pages = Page.objects.filter(message=message).exclude(status=PageStatus.CANCELLED)
+    bundle_size = pages.values("incident_id").distinct().count()
+    pages.update(
+        status=PageStatus.SENT,
+        sent_at=message.sent_at,
+        attempts=message.attempts,
+        bundle_size=bundle_size,
+        error="",
+    )
+    ContactMethod.objects.filter(pages__message=message).update(last_sent_at=message.sent_at)
+
+
+def _failed(message: Message, final: bool) -> None:
+    """A failed attempt shows on the contact method (the person sees it); a final failure
+    marks the pages failed and says so on each incident's timeline."""
+    now = timezone.now()
+    pages = list(
+        Page.objects.filter(message=message, status=PageStatus.QUEUED).select_related("user")
+    )
+    Page.objects.filter(pk__in=[p.pk for p in pages]).update(
+        attempts=message.attempts,
+        error=message.last_error,
+        not_before=message.due_at,
+        **({"status": PageStatus.FAILED} if final else {}),
+    )
+    ContactMethod.objects.filter(pages__message=message).update(
+        last_error=message.last_error, last_failed_at=now
+    )
+    if not final:
+        return
+    TimelineEvent.objects.bulk_create(
+        TimelineEvent(
+            incident_id=page.incident_id,
+            kind=TimelineEventKind.ESCALATION,
+            message=f"Page to {page.user.get_username()} via {page.channel} failed after "
+            f"{message.attempts} attempt{'s' if message.attempts != 1 else ''}: "
+            f"{message.last_error}",
+            data={"event": "page_failed", "page": page.pk, "message": message.pk},
+            created_at=now,
+        )
+        for page in pages
+    )
+
+
+def register() -> None:
+    """Tell the outbox how to render pages and what their outcome changes."""
+    purpose_register(Purpose(PURPOSE, prepare=_prepare, sent=_sent, failed=_failed))
+
+
+def pages_adopt_unsent() -> int:
+    """Queued pages that no outbox message carries (written before the outbox existed)
+    get one: the sweep calls this, so an upgrade loses no page."""
+    with transaction.atomic():
+        pages = list(
+            Page.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=PageStatus.QUEUED, message__isnull=True, contact_method__isnull=False)
+            .select_related("contact_method", "incident__severity")[:500]
+        )
+        if not pages:
+            return 0
+        pages_attach_messages(pages, urgency_of={p.incident_id: Urgency.HIGH for p in pages})
+        Page.objects.bulk_update(pages, ["message"])
+    return len(pages)

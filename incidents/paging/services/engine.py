@@ -17,7 +17,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from incidents.models import Incident, TimelineEventKind
-from incidents.paging.models import EscalationState, IncidentEscalation, Page, PageStatus, new_token
+from incidents.paging.models import EscalationState, IncidentEscalation, new_token
+from incidents.paging.services.delivery import pages_cancel
 from incidents.paging.services.snapshot import escalation_policy_for, policy_snapshot
 from incidents.paging.services.steps import escalation_step_run_locked
 from incidents.selectors import services_maintenance_until
@@ -108,15 +109,14 @@ def _not_paged_for_maintenance(*, incident: Incident, at: datetime) -> bool:
 def escalation_stop(
     *, incident: Incident, actor: AbstractBaseUser | None = None, reason: str
 ) -> bool:
-    """Stop escalating (acknowledged, resolved); pages not yet sent are cancelled."""
+    """Stop escalating (acknowledged, resolved); pages not yet sent are cancelled, with the
+    outbox messages that carried only them (a message already being sent goes out)."""
     escalation = (
         IncidentEscalation.objects.select_for_update()
         .filter(incident=incident, state=EscalationState.ACTIVE)
         .first()
     )
-    Page.objects.filter(incident=incident, status=PageStatus.QUEUED).update(
-        status=PageStatus.CANCELLED, error=f"Cancelled: {reason}."
-    )
+    pages_cancel(incident_id=incident.pk, reason=reason)
     if escalation is None:
         return False
     escalation.state = EscalationState.STOPPED

@@ -35,6 +35,7 @@ def policy_snapshot(policy: EscalationPolicy) -> dict[str, Any]:
         "rules": [
             {
                 "delay_minutes": rule.delay_minutes,
+                "high_urgency_only": rule.high_urgency_only,
                 "targets": [
                     {"type": t.type, "id": t.target_id}
                     for t in sorted(rule.targets.all(), key=lambda t: t.pk)

@@ -26,13 +26,16 @@ from django.utils import timezone
 from incidents.models import Incident, IncidentStatus, TimelineEvent, TimelineEventKind
 from incidents.paging.models import EscalationState, IncidentEscalation, Page, PageStatus, new_token
 from incidents.paging.services.delivery import (
-    contact_method_throttled_until,
     contact_methods_for_paging,
+    page_due_at,
+    pages_attach_messages,
 )
 from incidents.paging.services.enqueue import task_enqueue_safely
 from incidents.paging.services.targets import StepTargets
 from incidents.paging.signals import responders_paged
-from oncall.contacts.models import ContactMethod
+from oncall.contacts.models import ContactMethod, OnCallPreference
+from oncall.contacts.selectors import notification_plan
+from outbox.models import Urgency
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +105,24 @@ def escalation_run_due(*, batch_size: int | None = None, limit: int | None = Non
     return done
 
 
+def notification_plan_for(
+    *, user: AbstractBaseUser, urgency: str
+) -> list[tuple[int, ContactMethod]]:
+    """(delay in minutes, contact method) for paging ``user`` at ``urgency``: the person's
+    own notification rules ("high: SMS and email at once, a call after 2 minutes"), else
+    every contact method at once; with no contact method at all, the account's email.
+    One page per contact method and step: a method named by two rules is paged at the
+    earlier delay."""
+    plan = notification_plan(user=user, urgency=urgency)
+    if not plan:
+        return [(0, method) for method in contact_methods_for_paging(user=user)]
+    first: dict[int, tuple[int, ContactMethod]] = {}
+    for delay, method in plan:
+        if method.pk not in first or delay < first[method.pk][0]:
+            first[method.pk] = (delay, method)
+    return sorted(first.values(), key=lambda pair: (pair[0], pair[1].pk))
+
+
 def escalation_step_run_locked(
     *, escalation: IncidentEscalation, incident: Incident, now: datetime
 ) -> None:
@@ -114,8 +135,8 @@ def escalation_step_run_locked(
 
 class _StepBatch:
     """Steps planned together: target lookups are cached for the batch (they are taken at
-    the same instant), and pages, timeline events and escalation rows are written in bulk;
-    deliveries are enqueued once per contact method after commit."""
+    the same instant), and pages, their outbox messages, timeline events and escalation
+    rows are written in bulk; the outbox sends the messages after commit."""
 
     def __init__(self, now: datetime) -> None:
         self.now = now
@@ -123,7 +144,9 @@ class _StepBatch:
         self.events: list[TimelineEvent] = []
         self.escalations: list[IncidentEscalation] = []
         self.targets = StepTargets(now)
-        self._methods: dict[int, list[ContactMethod]] = {}
+        self._methods: dict[tuple[int, str], list[tuple[int, ContactMethod]]] = {}
+        self._preferences: dict[int, OnCallPreference | None] = {}
+        self.urgency_of: dict[int, str] = {}
 
     def _event(self, incident: Incident, kind: str, message: str, data: dict[str, Any]) -> None:
         self.events.append(
@@ -158,9 +181,20 @@ class _StepBatch:
         rules = snapshot["rules"]
         rule = rules[escalation.rule_index]
         level = escalation.rule_index + 1
-        users, notes = self.targets.resolve(rule["targets"])
+        urgency = incident.severity.urgency
+        self.urgency_of[incident.pk] = urgency
+        skipped = rule.get("high_urgency_only", False) and urgency != Urgency.HIGH
+        users, notes = ([], []) if skipped else self.targets.resolve(rule["targets"])
         reason = f"rule {level}"
-        if not users:
+        if skipped:
+            self._event(
+                incident,
+                TimelineEventKind.ESCALATION,
+                f"Rule {level} pages only for high-urgency incidents; this one is "
+                f"{incident.severity.name} (low urgency), so the rule was skipped.",
+                {"event": "rule_skipped_low_urgency", "level": level},
+            )
+        elif not users:
             users = self.targets.team_managers(incident.team_id)
             reason = f"rule {level} fallback to managers"
             self._event(
@@ -176,7 +210,9 @@ class _StepBatch:
             )
         paged_at = timezone.now()
         for user in users:
-            self.pages.extend(self._pages_for(user, incident, escalation, level, reason, paged_at))
+            self.pages.extend(
+                self._pages_for(user, incident, escalation, level, reason, paged_at, urgency)
+            )
         if users:
             self._event(
                 incident,
@@ -217,6 +253,7 @@ class _StepBatch:
         from incidents.paging import tasks
 
         if self.pages:
+            pages_attach_messages(self.pages, urgency_of=self.urgency_of)
             Page.objects.bulk_create(self.pages, ignore_conflicts=True)
             self._invite_paged_to_channels()
         if self.events:
@@ -227,13 +264,10 @@ class _StepBatch:
             for e in self.escalations
             if e.state == EscalationState.ACTIVE and e.next_escalation_at is not None
         ]
-        contact_ids = sorted({p.contact_method_id for p in self.pages if p.contact_method_id})
 
         def enqueue() -> None:
             try:
                 with celery_app.producer_or_acquire() as producer:
-                    for contact_id in contact_ids:
-                        task_enqueue_safely(tasks.deliver_pages, contact_id, producer=producer)
                     for escalation_id, token, due in steps:
                         task_enqueue_safely(
                             tasks.escalation_step, escalation_id, token, eta=due, producer=producer
@@ -261,10 +295,12 @@ class _StepBatch:
         level: int,
         reason: str,
         paged_at: datetime,
+        urgency: str,
     ) -> list[Page]:
-        if user.pk not in self._methods:
-            self._methods[user.pk] = contact_methods_for_paging(user=user)
-        methods = self._methods[user.pk]
+        if (user.pk, urgency) not in self._methods:
+            self._methods[(user.pk, urgency)] = notification_plan_for(user=user, urgency=urgency)
+        plan = self._methods[(user.pk, urgency)]
+        preference = self._preference(user)
         common = {
             "incident": incident,
             "user": user,
@@ -274,7 +310,7 @@ class _StepBatch:
             "reason": reason,
             "created_at": paged_at,
         }
-        if not methods:
+        if not plan:
             return [
                 Page(
                     **common,
@@ -290,10 +326,20 @@ class _StepBatch:
                 **common,
                 contact_method=method,
                 channel=method.kind,
-                not_before=contact_method_throttled_until(method=method, now=paged_at),
+                not_before=page_due_at(
+                    method=method,
+                    urgency=urgency,
+                    at=paged_at + timedelta(minutes=delay),
+                    preference=preference,
+                ),
             )
-            for method in methods
+            for delay, method in plan
         ]
+
+    def _preference(self, user: AbstractBaseUser) -> OnCallPreference | None:
+        if user.pk not in self._preferences:
+            self._preferences[user.pk] = OnCallPreference.objects.filter(user=user).first()
+        return self._preferences[user.pk]
 
 
 _ESCALATION_COLUMNS = (

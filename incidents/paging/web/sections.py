@@ -11,6 +11,7 @@ from django.utils import timezone
 from incidents.paging.selectors import (
     PAGE_TARGET_PER_WEEK,
     incident_pages,
+    my_failing_contact_methods,
     my_pending_pages,
     oncall_load,
     oncall_now,
@@ -26,7 +27,10 @@ def oncall_now_context(request: Any) -> dict[str, Any]:
 
 
 def my_pending_pages_context(request: Any) -> dict[str, Any]:
-    return {"rows": my_pending_pages(user=request.user)}
+    return {
+        "rows": my_pending_pages(user=request.user),
+        "failing": my_failing_contact_methods(user=request.user),
+    }
 
 
 def pages_sent_context(request: Any, incident: Any) -> dict[str, Any]:

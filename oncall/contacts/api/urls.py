@@ -1,16 +1,21 @@
-"""URLs of the caller's own contact methods and on-call preferences (under /api/v1/)."""
+"""URLs of the caller's own contact methods, notification rules and on-call preferences
+(under /api/v1/)."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from oncall.contacts.api.views import (
     ContactMethodViewSet,
+    NotificationRuleViewSet,
     OnCallPreferenceRotateView,
     OnCallPreferenceView,
 )
 
 router = SimpleRouter()
 router.register("users/me/contact-methods", ContactMethodViewSet, basename="contact-method")
+router.register(
+    "users/me/notification-rules", NotificationRuleViewSet, basename="notification-rule"
+)
 
 urlpatterns = [
     *router.urls,

@@ -15,6 +15,11 @@ class TargetSerializer(OnCallInputSerializer):
 class RuleInputSerializer(OnCallInputSerializer):
     delay_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60)
     targets = TargetSerializer(many=True, allow_empty=False)
+    high_urgency_only = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Page this rule only for high-urgency incidents (low urgency skips it).",
+    )
 
 
 class PolicyInputSerializer(OnCallInputSerializer):
@@ -47,6 +52,7 @@ class PolicyOutputSerializer(serializers.ModelSerializer):
         return [
             {
                 "delay_minutes": rule.delay_minutes,
+                "high_urgency_only": rule.high_urgency_only,
                 "targets": [{"type": t.type, "id": t.target_id} for t in rule.targets.all()],
             }
             for rule in policy.rules.all()

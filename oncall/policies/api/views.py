@@ -54,7 +54,11 @@ class EscalationPolicyViewSet(viewsets.GenericViewSet):
         data = validated_body(PolicyInputSerializer, request)
         team = team_get(user=request.user, team_id=data.pop("team"))
         data["rules"] = [
-            {"delay_minutes": r["delay_minutes"], "targets": [dict(t) for t in r["targets"]]}
+            {
+                "delay_minutes": r["delay_minutes"],
+                "high_urgency_only": r["high_urgency_only"],
+                "targets": [dict(t) for t in r["targets"]],
+            }
             for r in data["rules"]
         ]
         policy = services.escalation_policy_create(actor=request.user, team=team, **data)
@@ -68,7 +72,11 @@ class EscalationPolicyViewSet(viewsets.GenericViewSet):
         data = validated_body(PolicyUpdateInputSerializer, request)
         if "rules" in data:
             data["rules"] = [
-                {"delay_minutes": r["delay_minutes"], "targets": [dict(t) for t in r["targets"]]}
+                {
+                    "delay_minutes": r["delay_minutes"],
+                    "high_urgency_only": r["high_urgency_only"],
+                    "targets": [dict(t) for t in r["targets"]],
+                }
                 for r in data["rules"]
             ]
         services.escalation_policy_update(actor=request.user, policy=policy, **data)

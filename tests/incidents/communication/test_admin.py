@@ -17,9 +17,9 @@ PAGES = [
     "incidents/maintenancewindow",
     "incidents/incidentcommunication",
     "incidents/statusupdate",
-    "incidents/communicationreminder",
-    "incidents/escalationnoticesent",
     "incidents/incidentchannel",
+    # What was sent (reminders, notices, e-mails, Slack posts) is read in the outbox's.
+    "outbox/message",
 ]
 
 

@@ -8,7 +8,11 @@ from incidents.communication.models import (
     StatusUpdate,
     TeamCommunicationSettings,
 )
+from outbox.models import Message, MessageStatus
+from outbox.services import outbox_send_due
+from outbox.transports.email import message_id
 from tests.incidents.factories import IncidentFactory
+from tests.oncall.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +79,7 @@ def test_public_updates_go_to_the_stakeholder_list(
     TeamCommunicationSettings.objects.create(
         team=team, stakeholder_emails="support@example.com\nsales@example.com"
     )
+    sales = UserFactory(username="sam", email="sales@example.com")
     incident = IncidentFactory(team=team, actor=member, title="Checkout errors")
     client = api.as_user(member)
     with django_capture_on_commit_callbacks(execute=True):
@@ -82,15 +87,35 @@ def test_public_updates_go_to_the_stakeholder_list(
             f"/api/v1/incidents/{incident.pk}/updates/",
             {"message": "Internal detail", "audience": "internal"},
         )
-        client.post(
+        public = client.post(
             f"/api/v1/incidents/{incident.pk}/updates/",
             {"message": "Checkout is recovering.", "audience": "public"},
-        )
-    assert len(mail.outbox) == 1
-    assert mail.outbox[0].to == ["sales@example.com", "support@example.com"]
-    assert "Checkout is recovering." in mail.outbox[0].body
-    assert "Internal detail" not in mail.outbox[0].body
+        ).json()
+    outbox_send_due()
+    # One e-mail per stakeholder: the list is not shown to everyone on it.
+    assert sorted(m.to for m in mail.outbox) == [["sales@example.com"], ["support@example.com"]]
+    assert all("Checkout is recovering." in m.body for m in mail.outbox)
+    assert all("Internal detail" not in m.body for m in mail.outbox)
     assert incident.timeline.filter(kind=CommunicationEventKind.STAKEHOLDERS_NOTIFIED).count() == 1
+    sent = Message.objects.filter(purpose="communication.update").order_by("address")
+    assert [(m.key, m.recipient, m.group, m.status) for m in sent] == [
+        (
+            f"communication.update:{public['id']}/sales@example.com",
+            sales,
+            f"incident:{incident.pk}",
+            MessageStatus.SENT,
+        ),
+        (
+            f"communication.update:{public['id']}/support@example.com",
+            None,
+            f"incident:{incident.pk}",
+            MessageStatus.SENT,
+        ),
+    ]
+    assert sorted(m.extra_headers["Message-ID"] for m in mail.outbox) == sorted(
+        message_id(m.key) for m in sent
+    )
+    assert outbox_send_due() == 0 and len(mail.outbox) == 2
 
 
 def test_private_incident_public_updates_are_not_emailed(

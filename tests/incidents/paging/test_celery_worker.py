@@ -1,22 +1,16 @@
-"""Integration: a real Celery worker (subprocess) on Redis database 3 delivers a page to a
-local HTTP webhook receiver. Needs PostgreSQL (the worker shares the test database) and Redis
-on 127.0.0.1:6379 (.ci/run starts it)."""
+"""Integration: a real Celery worker (subprocess, tests/harness/workers.py) on Redis
+delivers a page to a local HTTP webhook receiver. Needs PostgreSQL (the worker shares the
+test database) and Redis on 127.0.0.1:6379 (.ci/run starts it)."""
 
 import hashlib
 import hmac
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from incidents.paging.models import Page, PageStatus
 from oncall.contacts.models import ContactMethod
 from tests.harness.receivers import HttpReceiver
-from tests.harness.tasks import tasks_published_to
 from tests.incidents.factories import IncidentFactory
 from tests.oncall.factories import make_policy
 
@@ -24,73 +18,6 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-BROKER = os.environ.get("TOCSIN_TEST_BROKER_URL", "redis://127.0.0.1:6379/3")
-
-
-ROOT = Path(__file__).resolve().parents[3]  # the project: tests/incidents/paging/ is three down
-
-
-@pytest.fixture
-def redis_broker():
-    redis = pytest.importorskip("redis")
-    client = redis.Redis.from_url(BROKER)
-    try:
-        client.ping()
-    except redis.RedisError:
-        pytest.skip(f"Redis is not running at {BROKER}")
-    client.flushdb()  # our own database number: leftovers of an earlier run
-    with tasks_published_to(BROKER):
-        yield
-    client.flushdb()
-
-
-@pytest.fixture
-def worker(redis_broker, tmp_path):
-    settings = connection.settings_dict
-    database_url = (
-        f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@{settings['HOST']}:"
-        f"{settings['PORT'] or 5432}/{settings['NAME']}"
-    )
-    env = {
-        **os.environ,
-        "CELERY_BROKER_URL": BROKER,
-        "DATABASE_URL": database_url,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "TOCSIN_VAR_DIR": str(tmp_path),
-        "PYTHONPATH": str(ROOT),
-        # The webhook receiver is a local server.
-        "OUTBOUND_ALLOW_PRIVATE_NETWORKS": "1",
-    }
-    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--loglevel=INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    yield process, tmp_path / "worker.log"
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
 
 
 def test_real_worker_delivers_a_page_to_a_webhook(worker, severities, team, alice):

@@ -74,7 +74,7 @@ def test_channel_failing_then_recovering(clock, committing, team, alice, declare
 def test_channel_failing_for_good_is_marked_failed(
     clock, committing, team, alice, settings, declare, sweep
 ):
-    settings.PAGING_MAX_ATTEMPTS = 2
+    settings.OUTBOX_MAX_ATTEMPTS = 2
     make_policy(team, [(30, [alice])])
     with HttpReceiver(default=(500, {})) as sink:
         ContactMethod.objects.create(user=alice, kind="webhook", address=sink.url)
@@ -112,8 +112,11 @@ def test_slack_api_error_is_recorded(clock, committing, team, alice, settings, d
         settings.INCIDENT_CHANNEL_MAX_SEVERITY_LEVEL = 0
         ContactMethod.objects.create(user=alice, kind="slack", address="UNKNOWN")
         declare(team)
+    # Slack's "channel_not_found" cannot get better by retrying: the page fails at once,
+    # and says why on the incident's timeline.
     page = Page.objects.get()
-    assert page.status == PageStatus.QUEUED and "channel_not_found" in page.error
+    assert page.status == PageStatus.FAILED and "channel_not_found" in page.error
+    assert page.incident.timeline.filter(data__event="page_failed").exists()
 
 
 def test_slack_incoming_webhook(clock, committing, team, alice, declare):

@@ -212,7 +212,7 @@ def test_many_incidents_at_once(clock, committing, team, people, declare, sweep)
     assert Page.objects.filter(level=2, status=PageStatus.SENT).count() == 25
     # The 25 second-level pages went out to bob as one bundled message.
     bob_mails = [m for m in mail.outbox if m.to == ["bob@example.com"]]
-    assert len(bob_mails) == 1 and bob_mails[0].subject == "25 incidents need you"
+    assert len(bob_mails) == 1 and bob_mails[0].subject == "[SEV1] 25 incidents need you"
     for incident in incidents:
         assert paged(incident) == [("alice", 1, 0), ("bob", 2, 0)]
 
@@ -232,32 +232,65 @@ def test_duplicate_pages_suppressed(clock, committing, team, people, declare, sw
     assert len(mail.outbox) == 1
 
 
-def test_bundling_several_incidents_paging_the_same_person(
+def test_two_high_urgency_incidents_a_few_seconds_apart_both_page_at_once(
     clock, committing, team, people, declare, sweep
 ):
+    """High urgency is never held back by the email throttle (60 s) nor bundled later."""
     make_policy(team, [(30, [people["alice"]])])
     first = declare(team)
     clock.shift(timedelta(seconds=10))
-    second = declare(team)
+    second = declare(team, severity="SEV2")
+    assert [m.subject for m in mail.outbox] == [
+        f"[SEV1] {first.reference}: {first.title}",
+        f"[SEV2] {second.reference}: {second.title}",
+    ]
+    assert set(Page.objects.values_list("status", flat=True)) == {PageStatus.SENT}
+
+
+def test_low_urgency_pages_wait_for_the_throttle_and_go_out_as_one_bundle(
+    clock, committing, team, people, declare, sweep
+):
+    make_policy(team, [(30, [people["alice"]])])
+    first = declare(team, severity="SEV3")
     clock.shift(timedelta(seconds=10))
-    third = declare(team)
+    second = declare(team, severity="SEV4")
+    clock.shift(timedelta(seconds=10))
+    third = declare(team, severity="SEV3")
     # The first page went out alone; the next two wait for the email throttle (60 s)...
     assert len(mail.outbox) == 1
-    clock.shift(timedelta(seconds=40))
+    clock.shift(timedelta(seconds=39))
     sweep()
-    # ...and go out together as one message naming both incidents.
+    assert len(mail.outbox) == 1
+    clock.shift(timedelta(seconds=1))
+    sweep()
+    # ...and go out together as one message naming both, under the highest severity.
     assert len(mail.outbox) == 2
-    assert mail.outbox[1].subject == "2 incidents need you"
+    assert mail.outbox[1].subject == "[SEV3] 2 incidents need you"
     assert second.reference in mail.outbox[1].body and third.reference in mail.outbox[1].body
     assert first.reference not in mail.outbox[1].body
     assert set(Page.objects.values_list("bundle_size", flat=True)) == {1, 2}
 
 
-def test_throttling_queues_rather_than_drops(clock, committing, team, people, declare, sweep):
+def test_messages_due_further_apart_than_the_bundle_window_are_not_merged(
+    clock, committing, team, people, declare, sweep
+):
+    make_policy(team, [(30, [people["alice"]])])
+    ContactMethod.objects.create(
+        user=people["alice"], kind="email", address="alice@example.com", min_interval_seconds=0
+    )
+    declare(team, severity="SEV3")
+    clock.shift(timedelta(seconds=6))
+    declare(team, severity="SEV3")
+    assert len(mail.outbox) == 2
+    assert Page.objects.values("message").distinct().count() == 2
+
+
+def test_throttling_low_urgency_queues_rather_than_drops(
+    clock, committing, team, people, declare, sweep
+):
     make_policy(team, [(1, [people["alice"]])], repeat=3)
-    incident = declare(team)
-    clock.shift(timedelta(minutes=1) - timedelta(seconds=30))
-    clock.shift(timedelta(seconds=30))
+    incident = declare(team, severity="SEV3")
+    clock.shift(timedelta(minutes=1))
     sweep()  # second page due at +60 s, exactly when the throttle allows
     clock.shift(timedelta(seconds=30))
     sweep()
@@ -272,7 +305,13 @@ def test_throttling_queues_rather_than_drops(clock, committing, team, people, de
     assert len(mail.outbox) == 2
     clock.shift(timedelta(minutes=10))
     sweep()
+    # The queued page went out when the throttle allowed; the last step's page, written
+    # meanwhile, waits for the next window rather than being dropped.
     assert len(mail.outbox) == 3
+    assert Page.objects.filter(status=PageStatus.QUEUED).count() == 1
+    clock.shift(timedelta(minutes=10))
+    sweep()
+    assert len(mail.outbox) == 4
     assert not Page.objects.filter(status=PageStatus.QUEUED).exists()
 
 

@@ -1,10 +1,13 @@
 """Webhook and Slack-webhook contact methods cannot make Tocsin call loopback, private,
 link-local or reserved addresses (server-side request forgery)."""
 
+import time
+
 import pytest
 
-from oncall.contacts.channels import DeliveryError, Message, MessageItem, slack, webhook
+from oncall.contacts.channels import Message, MessageItem, render
 from oncall.contacts.models import ContactMethod
+from outbox.transports import Envelope, TransportError, transport_for
 from tests.harness.receivers import HttpReceiver
 
 URL = "/api/v1/users/me/contact-methods/"
@@ -69,14 +72,27 @@ def _message(alice) -> Message:
     )
 
 
-@pytest.mark.parametrize("channel, kind", [(webhook, "webhook"), (slack, "slack")])
-def test_a_stored_local_address_is_not_called_when_paging(alice, guarded, channel, kind):
+def _send(method, message) -> str:
+    """Render a page for ``method`` and hand it to its outbox transport, as the outbox does."""
+    rendered = render(method, message)
+    envelope = Envelope(
+        key="page:test",
+        address=rendered.address,
+        content=rendered.content,
+        deadline=time.monotonic() + 5,
+    )
+    return transport_for(rendered.transport)(envelope)
+
+
+@pytest.mark.parametrize("kind", ["webhook", "slack"])
+def test_a_stored_local_address_is_not_called_when_paging(alice, guarded, kind):
     """An address stored before the guard (or through the database) is checked again
     right before each request: the local receiver hears nothing."""
     with HttpReceiver() as sink:
         method = ContactMethod.objects.create(user=alice, kind=kind, address=sink.url + "/hook")
-        with pytest.raises(DeliveryError, match="refused"):
-            channel.send(method, _message(alice))
+        with pytest.raises(TransportError, match="Refused") as refused:
+            _send(method, _message(alice))
+        assert refused.value.permanent
         assert sink.requests == []
 
 
@@ -84,5 +100,5 @@ def test_allowing_private_networks_lets_a_local_receiver_be_paged(alice, setting
     settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = True
     with HttpReceiver() as sink:
         method = ContactMethod.objects.create(user=alice, kind="webhook", address=sink.url)
-        webhook.send(method, _message(alice))
+        _send(method, _message(alice))
         assert len(sink.requests) == 1

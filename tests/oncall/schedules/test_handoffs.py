@@ -1,16 +1,22 @@
 """Schedule rows through the pure rotation module (DST, layering, overrides), handoff records
-that survive later edits, and shift notifications."""
+that survive later edits, and shift notifications (outbox messages, sent as the outbox's
+workers would with ``outbox_send_due``)."""
 
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import time_machine
+from django.conf import settings
 from django.core import mail
 
 from oncall.contacts.models import OnCallPreference
 from oncall.schedules.handoffs import handoffs_record
 from oncall.schedules.models import Handoff, ScheduleLayer, ScheduleOverride
 from oncall.schedules.selectors import schedule_oncall_user_id, schedule_queryset, schedule_shifts
+from outbox.models import Message, MessageStatus
+from outbox.services import outbox_send_due
+from outbox.transports.email import message_id
+from tests.harness.outbox import crash_after_sending
 from tests.oncall.factories import make_schedule
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -118,8 +124,14 @@ def test_handoffs_are_recorded_once_and_survive_schedule_edits(team, alice, bob)
     assert Handoff.objects.filter(user=alice).get().end == datetime(2026, 3, 3, 9, tzinfo=UTC)
 
 
+def run_handoffs() -> None:
+    """The beat's handoff task, then the outbox's sending."""
+    handoffs_record()
+    outbox_send_due()
+
+
 def test_shift_notifications_before_start_and_at_end_are_sent_once(team, alice, bob):
-    make_schedule(
+    schedule = make_schedule(
         team,
         [
             {
@@ -132,14 +144,62 @@ def test_shift_notifications_before_start_and_at_end_are_sent_once(team, alice, 
     )
     OnCallPreference.objects.create(user=bob, notify_hours_before_shift=2, notify_at_shift_end=True)
     with time_machine.travel(datetime(2026, 3, 3, 6, 59, tzinfo=UTC), tick=False) as clock:
-        handoffs_record()
+        run_handoffs()
         assert mail.outbox == []
         clock.shift(timedelta(minutes=1))  # 07:00: two hours before bob's 09:00 shift
-        handoffs_record()
-        handoffs_record()
+        run_handoffs()
+        run_handoffs()
         assert [m.to for m in mail.outbox] == [["bob@example.com"]]
         assert "starts 2026-03-03 09:00" in mail.outbox[0].subject
         clock.move_to(datetime(2026, 3, 4, 9, 0, 30, tzinfo=UTC))
-        handoffs_record()
-        handoffs_record()
+        run_handoffs()
+        run_handoffs()
     assert len(mail.outbox) == 2 and "has ended" in mail.outbox[1].subject
+    start = "2026-03-03T09:00:00+00:00"
+    sent = Message.objects.filter(purpose="oncall.shift_notice").order_by("pk")
+    assert [(m.key, m.recipient, m.group, m.status) for m in sent] == [
+        (
+            f"oncall.shift_notice:{schedule.pk}:{bob.pk}:{start}:before_start",
+            bob,
+            f"schedule:{schedule.pk}",
+            MessageStatus.SENT,
+        ),
+        (
+            f"oncall.shift_notice:{schedule.pk}:{bob.pk}:{start}:ended",
+            bob,
+            f"schedule:{schedule.pk}",
+            MessageStatus.SENT,
+        ),
+    ]
+    assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [message_id(m.key) for m in sent]
+
+
+def test_a_shift_notice_sent_again_after_a_crash_carries_the_same_message_id(team, alice, bob):
+    make_schedule(
+        team,
+        [
+            {
+                "users": [alice, bob],
+                "rotation": "daily",
+                "handoff_time": time(9),
+                "start": date(2026, 3, 2),
+            }
+        ],
+    )
+    OnCallPreference.objects.create(user=bob, notify_hours_before_shift=2)
+    with time_machine.travel(datetime(2026, 3, 3, 7, 0, tzinfo=UTC), tick=False) as clock:
+        handoffs_record()
+        notice = Message.objects.get(recipient=bob)
+        # A sender claims it, sends it, and dies before recording that it did.
+        crash_after_sending(notice)
+        assert len(mail.outbox) == 1
+        # Its lease runs out: the next sender sends it again, under the same key; the
+        # beat meanwhile writes nothing new.
+        clock.shift(timedelta(seconds=settings.OUTBOX_LEASE_SECONDS + 1))
+        run_handoffs()
+        run_handoffs()
+    assert [m.to for m in mail.outbox] == [["bob@example.com"]] * 2
+    assert {m.extra_headers["Message-ID"] for m in mail.outbox} == {message_id(notice.key)}
+    notice.refresh_from_db()
+    assert (notice.status, notice.attempts) == (MessageStatus.SENT, 2)
+    assert Message.objects.count() == 1
