@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## The platform with demo data on the embedded defaults (SQLite, filesystem broker):
-## web server on :$(PORT), a Celery worker with beat, and a worker that sends (the outbox).
+## web server on :$(PORT), a Celery worker with beat, one for the paging engine's steps
+## and sweeps, and one that sends (the outbox).
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
@@ -28,6 +29,8 @@ run: $(STAMP)
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/celery -A config worker --beat --loglevel=INFO --concurrency=2 -Q celery \
 		--schedule=var/celerybeat-schedule -n main@%h & \
+	$(BIN)/celery -A config worker --loglevel=INFO --pool=threads --concurrency=4 \
+		-Q paging -n paging@%h & \
 	$(BIN)/celery -A config worker --loglevel=INFO --pool=threads --concurrency=16 \
 		-Q outbox -n outbox@%h & \
 	$(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
@@ -37,12 +40,13 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 ## Mutation testing of the paging engine, delivery, the outbox and the incident lifecycle
-## ([tool.mutmut] in pyproject.toml; not run by CI, takes the best part of an hour). Needs
-## PostgreSQL: each mutant is its own pytest session, and --reuse-db keeps it from migrating.
+## ([tool.mutmut] in pyproject.toml; not run by CI; hours, not minutes). Needs PostgreSQL:
+## each mutant is its own pytest session, and --reuse-db keeps it from migrating again.
+## One child: parallel children would share that one test database and block each other.
 MUTATION_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tocsin_mutation
 mutation: $(STAMP)
 	rm -rf mutants
-	DATABASE_URL=$(MUTATION_DATABASE_URL) $(BIN)/mutmut run --max-children 2
+	DATABASE_URL=$(MUTATION_DATABASE_URL) $(BIN)/mutmut run --max-children 1
 	$(BIN)/mutmut results
 
 lint: $(STAMP)

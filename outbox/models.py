@@ -78,6 +78,11 @@ class Message(models.Model):
                 condition=Q(status="sending"),
                 name="outbox_sending_lease_idx",
             ),
+            models.Index(
+                fields=["transport", "address"],
+                condition=Q(status="sending"),
+                name="outbox_in_flight_idx",
+            ),
             models.Index(fields=["group", "status"], name="outbox_group_idx"),
             models.Index(fields=["bundle", "due_at"], name="outbox_bundle_idx"),
             models.Index(fields=["recipient", "created_at"], name="outbox_recipient_idx"),

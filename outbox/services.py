@@ -130,6 +130,12 @@ def message_deliver(*, message_id: int) -> str:
 def message_send(message: Message) -> str:
     """Send a claimed message. No transaction may be open here: the network is slow."""
     purpose = purpose_for(message.purpose)
+    if _destination_busy(message):
+        return _postpone(
+            message,
+            timezone.now() + timedelta(seconds=settings.OUTBOX_BUSY_RETRY_SECONDS),
+            "other messages to this destination are still being sent",
+        )
     try:
         content = purpose.prepare(message)
     except NotYet as wait:
@@ -157,6 +163,26 @@ def message_send(message: Message) -> str:
         logger.exception("Transport %s raised", message.transport)
         return _record(message, error=f"{type(exc).__name__}: {exc}", permanent=False)
     return _record(message, provider_id=provider_id or "")
+
+
+def _destination_busy(message: Message) -> bool:
+    """Whether OUTBOX_MAX_IN_FLIGHT_PER_DESTINATION other messages to the same address are
+    being sent right now: a destination that hangs then holds that many senders, never
+    all of them, and the rest of its messages wait a moment instead."""
+    limit = settings.OUTBOX_MAX_IN_FLIGHT_PER_DESTINATION
+    if not limit:
+        return False
+    in_flight = (
+        Message.objects.filter(
+            transport=message.transport,
+            address=message.address,
+            status=MessageStatus.SENDING,
+            lease_until__gt=timezone.now(),
+        )
+        .exclude(pk=message.pk)
+        .values("pk")[:limit]
+    )
+    return len(in_flight) >= limit
 
 
 def retry_delay_seconds(attempts: int) -> float:
@@ -277,13 +303,13 @@ def outbox_sweep(*, limit: int = 500) -> int:
 
 def outbox_send_due(*, limit: int = 100) -> int:
     """Claim and send every due message in this process, one after another (the command
-    line and tests use it; workers use ``message_deliver``)."""
+    line and tests use it; workers use ``message_deliver``). Each is claimed just before
+    it is sent, so a claimed message is always one in flight."""
     done = 0
     while done < limit:
-        claimed = messages_claim(limit=min(20, limit - done))
+        claimed = messages_claim(limit=1)
         if not claimed:
             break
-        for message in claimed:
-            message_send(message)
-        done += len(claimed)
+        message_send(claimed[0])
+        done += 1
     return done

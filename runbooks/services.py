@@ -287,6 +287,10 @@ def runbook_accuracy_prompt(*, incident: Incident) -> list[RunbookAttachment]:
             subject=f"[{incident.reference}] Was the runbook accurate?",
             body=body,
             recipients=[commander_email],
+            # Asked once per incident and set of runbooks, however often this runs.
+            key="runbooks.accuracy_prompt:"
+            + f"{incident.pk}:{','.join(str(a.pk) for a in sorted(pending, key=lambda a: a.pk))}",
+            group=f"incident:{incident.pk}",
         )
     return pending
 
@@ -361,7 +365,14 @@ def runbook_flag_stale(*, runbook_id: int) -> bool:
                 f"(last tested: {runbook.last_tested_at or 'never'}). Test it and record "
                 f"the test: {settings.SITE_URL}/api/v1/runbooks/{runbook.pk}/tested/"
             )
-            email_later(subject=subject, body=body, recipients=recipients)
+            email_later(
+                subject=subject,
+                body=body,
+                recipients=recipients,
+                # Once per review period (the flag above guards it too).
+                key=f"runbooks.review_due:{runbook.pk}:{runbook.review_due_at.isoformat()}",
+                group=f"runbook:{runbook.pk}",
+            )
         return True
 
 

@@ -21,3 +21,10 @@ ALERT_INBOX_KICK_SECONDS = float(env_str("ALERT_INBOX_KICK_SECONDS", "0.25"))
 # (connection poolers in transaction mode before PgBouncer 1.21 cannot carry them);
 # set 0 behind such a pooler.
 ALERT_INGEST_PREPARED = env_bool("ALERT_INGEST_PREPARED", True)
+# The inbox is applied in batches: up to this many events per transaction, a batch
+# starting no new key after ALERT_INBOX_BATCH_MS milliseconds (it bounds how long a
+# team's incident-numbering lock is held), and a drain handing over to a new task after
+# ALERT_INBOX_DRAIN_SECONDS (so a backlog never keeps a worker from its other tasks).
+ALERT_INBOX_BATCH_EVENTS = env_int("ALERT_INBOX_BATCH_EVENTS", 500)
+ALERT_INBOX_BATCH_SECONDS = env_int("ALERT_INBOX_BATCH_MS", 500) / 1000
+ALERT_INBOX_DRAIN_SECONDS = env_int("ALERT_INBOX_DRAIN_SECONDS", 5)

@@ -36,4 +36,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Sending runs on its own queue, read by workers of its own (many threads: sends wait on
 # the network, not the CPU), so a slow channel never delays escalation steps or alert
 # processing, and a burst of steps never delays a send.
-CELERY_TASK_ROUTES = {"outbox.messages.deliver": {"queue": "outbox"}}
+# Likewise the paging engine's steps and the two 2-second sweeps have a queue of their
+# own, so long alert-inbox drains never hold back an escalation step or a sweep.
+CELERY_TASK_ROUTES = {
+    "outbox.messages.deliver": {"queue": "outbox"},
+    "outbox.messages.sweep": {"queue": "paging"},
+    "incidents.paging.run_step": {"queue": "paging"},
+    "incidents.paging.sweep": {"queue": "paging"},
+}

@@ -17,6 +17,11 @@ OUTBOX_RETRY_BASE_SECONDS = env_int(
     "OUTBOX_RETRY_BASE_SECONDS", env_int("PAGING_RETRY_BASE_SECONDS", 30)
 )
 OUTBOX_RETRY_MAX_SECONDS = 3600
+# At most this many messages to one destination (transport and address) are sent at
+# once; the others wait OUTBOX_BUSY_RETRY_SECONDS, without using an attempt. A receiver
+# that hangs thus holds a couple of senders, never all of them. 0: no limit.
+OUTBOX_MAX_IN_FLIGHT_PER_DESTINATION = env_int("OUTBOX_MAX_IN_FLIGHT_PER_DESTINATION", 2)
+OUTBOX_BUSY_RETRY_SECONDS = env_int("OUTBOX_BUSY_RETRY_SECONDS", 2)
 # The sweep hands out messages whose delivery task is this many seconds overdue.
 OUTBOX_SWEEP_GRACE_SECONDS = env_int("OUTBOX_SWEEP_GRACE_SECONDS", 2)
 # Low-urgency messages to one destination due within this many seconds of each other go

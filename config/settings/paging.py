@@ -8,6 +8,8 @@ from config.settings.env import env_bool, env_int
 
 # How many due escalation steps one sweep transaction takes at a time.
 ESCALATION_SWEEP_BATCH = env_int("ESCALATION_SWEEP_BATCH", 200)
+# A step's ETA task runs every step due at that moment, up to this many, in batches.
+ESCALATION_TASK_BATCH = env_int("ESCALATION_TASK_BATCH", 1000)
 # Delivery attempts, back-off and the time one send may take are the outbox's
 # (config.settings.outbox: OUTBOX_MAX_ATTEMPTS, OUTBOX_RETRY_BASE_SECONDS,
 # OUTBOX_SEND_DEADLINE_SECONDS).
@@ -30,3 +32,5 @@ OUTBOUND_ALLOW_PRIVATE_NETWORKS = env_bool("OUTBOUND_ALLOW_PRIVATE_NETWORKS", Fa
 # An engineer paged more often than this in one week counts as over the limit in the
 # metrics (pages_per_engineer_per_week).
 ONCALL_PAGES_PER_WEEK_LIMIT = env_int("ONCALL_PAGES_PER_WEEK_LIMIT", 10)
+# At most this many pages share one bundled message (the rest start a new one).
+PAGING_BUNDLE_MAX_PAGES = env_int("PAGING_BUNDLE_MAX_PAGES", 25)

@@ -7,11 +7,13 @@ from django.conf import settings
 
 
 @shared_task(name="incidents.alerts.drain_inbox", acks_late=True)
-def alert_inbox_drain() -> int:
-    """Apply the events the Events API stored (sent on commit of the request)."""
+def alert_inbox_drain(limit: int | None = None) -> int:
+    """Apply the events the Events API stored (sent on commit of the request): every
+    waiting event, not only this task's, in batches of up to ``limit`` events (default
+    ``ALERT_INBOX_BATCH_EVENTS``) per transaction."""
     from incidents.alerts.services.inbox import alert_inbox_process
 
-    return alert_inbox_process()
+    return alert_inbox_process(limit=limit)
 
 
 @shared_task(name="incidents.alerts.sweep_inbox", acks_late=True, expires=60)

@@ -42,7 +42,8 @@ def _database_url() -> str:
 
 
 def worker_start(log_path: Path, *, beat: bool = False, **env: str) -> subprocess.Popen:
-    """A solo worker reading both queues (engine and outbox), optionally with beat;
+    """A solo worker reading every queue (alerts and the rest, paging, outbox), optionally
+    with beat;
     ``env`` adds settings (e.g. OUTBOX_LEASE_SECONDS)."""
     full_env = {
         **os.environ,
@@ -56,7 +57,7 @@ def worker_start(log_path: Path, *, beat: bool = False, **env: str) -> subproces
         **env,
     }
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo"]
-    command += ["-Q", "celery,outbox", "--loglevel=INFO", "--without-gossip"]
+    command += ["-Q", "celery,paging,outbox", "--loglevel=INFO", "--without-gossip"]
     command += ["--without-mingle", "--without-heartbeat", "-n", f"{log_path.stem}@%h"]
     if beat:
         command += ["--beat", f"--schedule={log_path.parent / 'beat-schedule'}"]

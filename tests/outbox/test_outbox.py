@@ -194,3 +194,24 @@ def clock_now():
     from django.utils import timezone
 
     return timezone.now()
+
+
+def test_a_destination_that_hangs_holds_at_most_two_senders(clock, settings):
+    """Two messages to one receiver are in flight (claimed by senders that have not
+    answered): a third to the same receiver waits a moment, without using an attempt,
+    while one to another receiver goes out."""
+    with HttpReceiver() as busy, HttpReceiver() as other:
+        for n in range(3):
+            enqueue(key=f"busy{n}", transport="webhook", address=busy.url, payload={"body": {}})
+        elsewhere = enqueue(
+            key="other", transport="webhook", address=other.url, payload={"body": {}}
+        )
+        in_flight = services.messages_claim(limit=2)
+        assert {m.key for m in in_flight} == {"busy0", "busy1"}
+        third = services.messages_claim(ids=[Message.objects.get(key="busy2").pk])[0]
+        assert services.message_send(third) == MessageStatus.QUEUED
+        third.refresh_from_db()
+        assert third.attempts == 0 and third.due_at == clock_now() + timedelta(seconds=2)
+        assert busy.requests == []
+        assert services.message_deliver(message_id=elsewhere.pk) == MessageStatus.SENT
+        assert len(other.requests) == 1

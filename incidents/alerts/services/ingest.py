@@ -59,7 +59,12 @@ def _severity_for(integration: Integration, source_severity: str) -> Severity:
 
 
 def alert_bump_open(
-    *, integration: Integration, event: NormalizedEvent, now: datetime, store: bool = True
+    *,
+    integration: Integration,
+    event: NormalizedEvent,
+    now: datetime,
+    store: bool = True,
+    repeats: int = 1,
 ) -> tuple[int, int | None] | None:
     """Count a repeat of the open alert and store the event. Returns (alert_id,
     incident_id), or None when the key has no open alert (nothing is written then).
@@ -67,19 +72,32 @@ def alert_bump_open(
     This is the hot path, so it is raw SQL: on PostgreSQL one statement (a data-modifying
     CTE: UPDATE … RETURNING feeding the event INSERT), i.e. one round trip and one
     commit in autocommit; elsewhere UPDATE … RETURNING then the INSERT. Alert keeps no
-    history (it is written only here), so an UPDATE is fine."""
+    history (it is written only here), so an UPDATE is fine.
+
+    ``repeats`` (events already in the inbox only, ``store=False``): the inbox folds a
+    run of consecutive repeats into one bump, counting them all and keeping ``event``,
+    the run's last, as the alert's latest payload."""
+    if repeats < 1 or (store and repeats != 1):
+        raise ValueError("repeats counts events already stored (store=False), at least 1")
     ops = connection.ops
     alert_table = ops.quote_name(Alert._meta.db_table)
     event_table = ops.quote_name(AlertEvent._meta.db_table)
     payload = Alert._meta.get_field("payload").get_db_prep_save(event.payload, connection)
     stamp = ops.adapt_datetimefield_value(now)
     bump = (
-        f"UPDATE {alert_table} SET count = count + 1, last_seen = %s, payload = %s, "  # noqa: S608 - table names from the models
+        f"UPDATE {alert_table} SET count = count + %s, last_seen = %s, payload = %s, "  # noqa: S608 - table names from the models
         f"status = %s, resolved_at = NULL "
         f"WHERE integration_id = %s AND dedup_key = %s AND is_open "
         f"RETURNING id, incident_id"
     )
-    bump_params = [stamp, payload, AlertStatus.TRIGGERED, integration.pk, event.dedup_key]
+    bump_params = [
+        repeats,
+        stamp,
+        payload,
+        AlertStatus.TRIGGERED,
+        integration.pk,
+        event.dedup_key,
+    ]
     with connection.cursor() as cursor:
         if not store:  # an event of the inbox, stored when it arrived
             cursor.execute(bump, bump_params)

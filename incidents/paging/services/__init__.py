@@ -15,7 +15,11 @@ from incidents.paging.services.delivery import (
 )
 from incidents.paging.services.engine import escalation_start, escalation_stop
 from incidents.paging.services.snapshot import escalation_policy_for, policy_snapshot
-from incidents.paging.services.steps import escalation_execute_step, escalation_run_due
+from incidents.paging.services.steps import (
+    escalation_execute_step,
+    escalation_run_due,
+    escalation_step_task_run,
+)
 
 __all__ = [
     "ack_token",
@@ -25,6 +29,7 @@ __all__ = [
     "escalation_policy_for",
     "escalation_run_due",
     "escalation_start",
+    "escalation_step_task_run",
     "escalation_stop",
     "page_due_at",
     "pages_adopt_unsent",

@@ -27,7 +27,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -130,40 +130,55 @@ def _bundle(page: Page, urgency: str) -> str:
 def pages_attach_messages(pages: list[Page], *, urgency_of: dict[int, str]) -> None:
     """Give each queued page (not yet saved) the outbox message that will carry it.
 
-    Pages for one contact method and urgency due together share a message: high urgency
-    joins only what is already due (it is never delayed), low urgency joins what is due
-    within OUTBOX_BUNDLE_WINDOW_SECONDS. A queued message not yet claimed by a sender is
-    joined (its row locked, SKIP LOCKED: one being claimed right now is left alone); the
-    rest get new messages, written in bulk. Runs inside the step's transaction."""
+    Pages for one contact method and urgency due together share a message, at most
+    PAGING_BUNDLE_MAX_PAGES of them. High urgency bundles only the pages of this very
+    batch (written in this transaction, due now): it never joins, and so never waits
+    on, a message another transaction holds. Low urgency also joins a queued message
+    already written, due within OUTBOX_BUNDLE_WINDOW_SECONDS, that no sender has claimed
+    (its row locked, SKIP LOCKED); a joined message is handed out again after the commit,
+    since a sender that found it locked meanwhile gave up on it. The rest get new
+    messages, written in bulk. Runs inside the step's transaction."""
     queued = [p for p in pages if p.status == PageStatus.QUEUED and p.contact_method_id]
     if not queued:
         return
     window = timedelta(seconds=settings.OUTBOX_BUNDLE_WINDOW_SECONDS)
+    cap = settings.PAGING_BUNDLE_MAX_PAGES
     now = timezone.now()
     open_messages: dict[str, list[Message]] = {}
-    bundles = {_bundle(p, urgency_of[p.incident_id]) for p in queued}
-    for message in (
-        Message.objects.select_for_update(skip_locked=True)
-        .filter(bundle__in=bundles, status=MessageStatus.QUEUED, purpose=PURPOSE)
-        .filter(Q(urgency=Urgency.LOW) | Q(due_at__lte=now))
-        .order_by("due_at")
-    ):
-        open_messages.setdefault(message.bundle, []).append(message)
+    sizes: dict[int, int] = {}
+    low_bundles = {
+        _bundle(p, Urgency.LOW) for p in queued if urgency_of[p.incident_id] == Urgency.LOW
+    }
+    if low_bundles:
+        existing = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(bundle__in=low_bundles, status=MessageStatus.QUEUED, purpose=PURPOSE)
+            .order_by("due_at")
+        )
+        counts = dict(
+            Page.objects.filter(message__in=existing)
+            .values("message_id")
+            .annotate(n=Count("id"))
+            .values_list("message_id", "n")
+        )
+        for message in existing:
+            open_messages.setdefault(message.bundle, []).append(message)
+            sizes[id(message)] = counts.get(message.pk, 0)
     new: list[Message] = []
+    joined: dict[int, Message] = {}
     for page in queued:
         urgency = urgency_of[page.incident_id]
         bundle = _bundle(page, urgency)
         joinable = [
             m
             for m in open_messages.get(bundle, [])
-            if (
-                abs(m.due_at - page.not_before) <= window
-                if urgency == Urgency.LOW
-                else m.due_at <= page.not_before
-            )
+            if sizes[id(m)] < cap and abs(m.due_at - page.not_before) <= window
         ]
         if joinable:
             page.message = joinable[0]
+            sizes[id(joinable[0])] += 1
+            if joinable[0].pk is not None:
+                joined[joinable[0].pk] = joinable[0]
             continue
         method = page.contact_method
         message = Message(
@@ -180,6 +195,7 @@ def pages_attach_messages(pages: list[Page], *, urgency_of: dict[int, str]) -> N
         )
         new.append(message)
         open_messages.setdefault(bundle, []).append(message)
+        sizes[id(message)] = 1
         page.message = message
     if new:
         Message.objects.bulk_create(new, ignore_conflicts=True)
@@ -188,7 +204,7 @@ def pages_attach_messages(pages: list[Page], *, urgency_of: dict[int, str]) -> N
         ids = dict(Message.objects.filter(key__in=[m.key for m in new]).values_list("key", "pk"))
         for message in new:
             message.pk = ids[message.key]
-        messages_kick(new)
+    messages_kick([*new, *joined.values()])
     for page in queued:
         page.message_id = page.message.pk
 

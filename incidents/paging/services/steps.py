@@ -71,6 +71,27 @@ def escalation_execute_step(*, escalation_id: int, token: str | None = None) -> 
         return True
 
 
+def escalation_step_task_run(*, escalation_id: int, token: str) -> bool:
+    """What a step's ETA task does: if its step is still the one due, run every step that
+    is due now in one batch (its own among them), as the sweep would. Many steps falling
+    due together then cost one batched transaction instead of one each; the tasks that
+    wake up after it find their step done and stop after one indexed read. Returns
+    whether this call ran the task's own step."""
+    due = IncidentEscalation.objects.filter(
+        pk=escalation_id,
+        state=EscalationState.ACTIVE,
+        token=token,
+        next_escalation_at__lte=timezone.now(),
+    )
+    if not due.exists():
+        return False  # stale (already run, stopped, re-escalated) or an early redelivery
+    escalation_run_due(limit=settings.ESCALATION_TASK_BATCH)
+    if due.exists():
+        # Not in that batch (a backlog, or its row was locked): run it on its own.
+        return escalation_execute_step(escalation_id=escalation_id, token=token)
+    return True
+
+
 def escalation_run_due(*, batch_size: int | None = None, limit: int | None = None) -> int:
     """The sweep: execute every due step, ``batch_size`` rows per transaction. Safe to run
     concurrently: rows locked by another sweep or task are skipped. Within a batch, target
