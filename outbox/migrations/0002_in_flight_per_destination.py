@@ -5,15 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('outbox', '0001_outbox'),
+        ("outbox", "0001_outbox"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(condition=models.Q(('status', 'sending')), fields=['transport', 'address'], name='outbox_in_flight_idx'),
+            model_name="message",
+            index=models.Index(
+                condition=models.Q(("status", "sending")),
+                fields=["transport", "address"],
+                name="outbox_in_flight_idx",
+            ),
         ),
     ]

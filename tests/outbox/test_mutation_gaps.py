@@ -74,25 +74,31 @@ class handed_to_workers:
     def __enter__(self):
         self._published = tasks_published_to("memory://")
         self.app = self._published.__enter__()
+        self._drain()  # the in-memory broker outlives a test: start from an empty queue
         self.deliveries = []
         return self
 
     def __exit__(self, *exc) -> None:
         try:
-            with self.app.connection_for_read() as connection:
-                queue = connection.SimpleQueue("outbox")
-                while True:
-                    try:
-                        task = queue.get(block=False)
-                    except queue.Empty:
-                        break
-                    self.deliveries.append(
-                        (int(task.headers["argsrepr"].strip("(,)")), task.headers.get("eta"))
-                    )
-                    task.ack()
-                queue.close()
+            self.deliveries = self._drain()
         finally:
             self._published.__exit__(*exc)
+
+    def _drain(self):
+        deliveries = []
+        with self.app.connection_for_read() as connection:
+            queue = connection.SimpleQueue("outbox")
+            while True:
+                try:
+                    task = queue.get(block=False)
+                except queue.Empty:
+                    break
+                deliveries.append(
+                    (int(task.headers["argsrepr"].strip("(,)")), task.headers.get("eta"))
+                )
+                task.ack()
+            queue.close()
+        return deliveries
 
 
 # --- back-off ------------------------------------------------------------------------
@@ -190,6 +196,7 @@ def test_a_postponed_message_is_handed_to_a_worker_again_at_the_time_it_waits_fo
     assert workers.deliveries == [(message.pk, later.isoformat())]
     message.refresh_from_db()
     assert (message.due_at, message.lease_until, message.attempts) == (later, None, 0)
+    assert message.updated_at == timezone.now()
 
 
 def test_a_late_senders_postpone_is_dropped(clock):
@@ -394,6 +401,8 @@ def test_success_after_a_failure_clears_the_error_and_the_room_hears_each_outcom
 def test_cancelling_a_group_for_one_purpose_leaves_its_other_messages(clock):
     page = enqueue(key="a", purpose="paging.page", group="incident:1")
     update = enqueue(key="b", purpose="test", group="incident:1")
+    clock.shift(timedelta(minutes=1))
     assert services.messages_cancel(group="incident:1", purpose="paging.page") == 1
     assert status_of(page) == MessageStatus.CANCELLED
+    assert page.updated_at == timezone.now()
     assert status_of(update) == MessageStatus.QUEUED
