@@ -22,8 +22,8 @@ def beat(task: str, every: timedelta) -> None:
 
 
 # Paging: any escalation step that is due and not done (a lost task). Cheap when nothing
-# is due (one index range scan), so it runs often: a lost step is at most ~2 s late.
-beat("incidents.paging.sweep", timedelta(seconds=2))
+# is due (one index range scan), so it runs every second: a lost step is about 1 s late.
+beat("incidents.paging.sweep", timedelta(seconds=1))
 # The outbox: messages whose delivery task was lost or whose sender died mid-send.
 beat("outbox.messages.sweep", timedelta(seconds=2))
 # Alerts: apply stored Events API events whose task was lost; prune old raw events.

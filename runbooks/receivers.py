@@ -2,11 +2,16 @@
 
 Connected, in their order, by ``config.consequences``."""
 
+from incidents.alerts.models import IntegrationKind
 from incidents.models import IncidentStatus
 from runbooks import services
 
 
 def on_incident_declared(sender, incident, actor, **kwargs) -> None:
+    # An incident an alert declares is matched once, by on_alert_received, with the
+    # alert's name and labels too (matching costs about a quarter of declaring one).
+    if incident.source in IntegrationKind.values:
+        return
     services.runbook_attach_matching(incident=incident)
 
 

@@ -36,7 +36,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Sending runs on its own queue, read by workers of its own (many threads: sends wait on
 # the network, not the CPU), so a slow channel never delays escalation steps or alert
 # processing, and a burst of steps never delays a send.
-# Likewise the paging engine's steps and the two 2-second sweeps have a queue of their
+# Likewise the paging engine's steps and its sweeps (every 1–2 s) have a queue of their
 # own, so long alert-inbox drains never hold back an escalation step or a sweep.
 CELERY_TASK_ROUTES = {
     "outbox.messages.deliver": {"queue": "outbox"},
