@@ -1,6 +1,6 @@
 """Paging benchmark: the whole path, alert to page, with every process running for real.
 
-    .venv/bin/python bench/paging.py [--quick] [--duration 60] [--phases a,b,c,d]
+    .venv/bin/python bench/paging.py [--quick] [--duration 60] [--phases a,b,c,d,e]
 
 Starts everything itself on 127.0.0.1: a fresh PostgreSQL database (``--database``,
 dropped and created again, then migrated), gunicorn (``config.wsgi``, 2 workers), one
@@ -1349,6 +1349,113 @@ class Bench:
         )
         self.quiesce(keys_prefix=prefix)
 
+    # (e) ----------------------------------------------------------------------------------
+
+    def phase_e(self) -> None:
+        """A storm with the integration's default grouping (20 new incidents a minute):
+        ``--storm`` distinct alerts posted as fast as the client goes. Past the
+        threshold, alerts join one storm incident instead of each declaring one. Time
+        from the first post to every event applied, and from each incident's declaration
+        to its first page sent."""
+        from django.db import connection
+        from django.db.models import Max, Min
+
+        from incidents.alerts.models import Alert, AlertEvent, Integration
+        from incidents.models import Incident
+        from incidents.paging.models import Page, PageStatus
+
+        count = self.options.storm
+        Integration.objects.filter(pk=self.integration.pk).update(storm_threshold_per_minute=20)
+        prefix = f"{self.run_id}-e-"
+        bodies = [event_body(self.routing_key, f"{prefix}{i}", i) for i in range(count)]
+        marks = self.marks()
+        with Phase("e", self.processes) as phase:
+            began = time.monotonic()
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                statuses = list(
+                    pool.map(lambda body: raw_post(self.port, "/v2/enqueue", body), bodies)
+                )
+            posted = time.monotonic() - began
+            events = AlertEvent.objects.filter(
+                integration=self.integration, dedup_key__startswith=prefix
+            )
+            give_up = time.monotonic() + self.options.apply_seconds
+            while time.monotonic() < give_up and events.filter(processed_at=None).exists():
+                time.sleep(0.25)
+            applied_all = time.monotonic() - began
+            incidents = list(
+                Incident.objects.filter(
+                    alerts__in=Alert.objects.filter(
+                        integration=self.integration, dedup_key__startswith=prefix
+                    )
+                ).distinct()
+            )
+            deadline = time.monotonic() + 20
+            ids = [i.pk for i in incidents]
+            while time.monotonic() < deadline:
+                paged = set(
+                    Page.objects.filter(incident_id__in=ids, status=PageStatus.SENT).values_list(
+                        "incident_id", flat=True
+                    )
+                )
+                if len(paged) == len(ids):
+                    break
+                time.sleep(0.25)
+        first_sent = dict(
+            Page.objects.filter(incident_id__in=ids, status=PageStatus.SENT)
+            .values("incident_id")
+            .annotate(at=Min("sent_at"))
+            .values_list("incident_id", "at")
+        )
+        span = events.aggregate(first=Min("received_at"), last=Max("processed_at"))
+        storms = sum(1 for i in incidents if i.title.startswith("Alert storm from"))
+        to_page = [
+            (first_sent[i.pk] - i.triggered_at).total_seconds()
+            if i.pk in first_sent
+            else float("inf")
+            for i in incidents
+        ]
+        end_to_end = (
+            (span["last"] - span["first"]).total_seconds() if span["last"] else float("inf")
+        )
+        connection.close()
+        Integration.objects.filter(pk=self.integration.pk).update(storm_threshold_per_minute=0)
+        say()
+        say(
+            f"(e) a storm: {count} distinct alerts posted by 8 client threads in {posted:.1f} s "
+            f"({statuses.count(202)} accepted), default storm grouping (20 new incidents a "
+            f"minute); every event applied {end_to_end:.1f} s after the first arrived "
+            f"(waited {applied_all:.1f} s); {len(incidents)} incidents ({storms} storm "
+            f"incident), {len(first_sent)} of them paged."
+        )
+        say(
+            table(
+                ["incident declared -> first page sent", "incidents", "p50", "p99", "max"],
+                [
+                    [
+                        "storm incidents and the ones before the threshold",
+                        str(len(incidents)),
+                        fmt_s(percentile(to_page, 0.5)),
+                        fmt_s(percentile(to_page, 0.99)),
+                        fmt_s(max(to_page) if to_page else float("nan")),
+                    ]
+                ],
+            )
+        )
+        say(phase.cpu_line())
+        say(task_table(marks))
+        self.results.append(
+            [
+                f"(e) storm of {count} distinct alerts, default grouping",
+                f"all applied in {end_to_end:.1f} s; {len(incidents)} incidents, "
+                f"{len(first_sent)} paged, declared -> paged p99 "
+                f"{fmt_s(percentile(to_page, 0.99))}",
+                "every incident declared and paged within seconds",
+                "met" if end_to_end < 30 and len(first_sent) == len(incidents) else "MISSED",
+            ]
+        )
+        self.quiesce(keys_prefix=prefix)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -1363,7 +1470,8 @@ def main() -> None:
     parser.add_argument(
         "--apply-seconds", type=float, default=90, help="bound on (d)'s wait for the worker"
     )
-    parser.add_argument("--phases", default="a,b,c,d", help="which of a,b,c,d to run")
+    parser.add_argument("--phases", default="a,b,c,d,e", help="which of a,b,c,d,e to run")
+    parser.add_argument("--storm", type=int, default=2000, help="distinct alerts in (e)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument(
         "--send-deadline", type=int, help="OUTBOX_SEND_DEADLINE_SECONDS (default: the setting's)"
@@ -1421,6 +1529,8 @@ def main() -> None:
             bench.phase_c()
         if "d" in phases:
             bench.phase_d()
+        if "e" in phases:
+            bench.phase_e()
     except KeyboardInterrupt as exc:
         interrupted = True
         print(f"\nstopped ({exc or 'Ctrl-C'}); stopping the servers", file=sys.stderr)
