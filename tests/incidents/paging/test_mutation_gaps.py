@@ -245,6 +245,33 @@ def test_the_sweep_runs_every_due_step_across_batches_and_stops_at_its_limit(
         assert paging.escalation_run_due() == 0
 
 
+def test_the_sweeps_last_batch_is_cut_to_what_is_left_of_its_limit(
+    clock, committing, team, alice, declare
+):
+    make_policy(team, [(5, [alice])], repeat=5)
+    for _ in range(5):
+        declare(team, commit=False)
+    clock.shift(timedelta(minutes=5))
+    with committing():
+        assert paging.escalation_run_due(batch_size=2, limit=3) == 3
+    assert Page.objects.count() == 5 + 3
+    with committing():
+        assert paging.escalation_run_due(batch_size=2) == 2
+
+
+def test_a_broken_escalation_is_logged_by_its_id(clock, committing, team, alice, declare, caplog):
+    make_policy(team, [(5, [alice])], repeat=3)
+    broken = declare(team)
+    IncidentEscalation.objects.filter(incident=broken).update(rule_index=7)  # no such rule
+    clock.shift(timedelta(minutes=5))
+    with caplog.at_level("ERROR", logger="incidents.paging.services.steps"), committing():
+        paging.escalation_run_due()
+    pk = escalation_of(broken).pk
+    assert [r.getMessage() for r in caplog.records if r.name.endswith("steps")] == [
+        f"Escalation {pk} failed; will retry"
+    ]
+
+
 def test_one_broken_escalation_does_not_hold_up_the_others(clock, committing, team, alice, declare):
     make_policy(team, [(5, [alice])], repeat=3)
     broken, healthy = declare(team), declare(team)
@@ -385,6 +412,28 @@ def test_the_rooms_hear_once_per_incident_who_was_paged(
     assert heard == [(incident.pk, ["alice", "bob"])]
 
 
+def test_a_sweep_over_two_incidents_tells_the_rooms_about_each_one(
+    clock, committing, team, alice, bob, declare
+):
+    make_policy(team, [(5, [alice]), (5, [bob])])
+    first, second = declare(team), declare(team)
+    clock.shift(timedelta(minutes=5))
+    heard, senders = [], set()
+
+    def listener(sender, *, incident, users, **kwargs):
+        senders.add(sender)
+        heard.append((incident.pk, sorted(u.username for u in users)))
+
+    responders_paged.connect(listener)
+    try:
+        with committing():
+            assert paging.escalation_run_due() == 2
+    finally:
+        responders_paged.disconnect(listener)
+    assert sorted(heard) == sorted([(first.pk, ["bob"]), (second.pk, ["bob"])])
+    assert senders == {Page}  # sent by the Page model
+
+
 def test_a_contact_method_named_by_two_rules_is_paged_once_at_the_earlier_delay(
     clock, committing, team, alice, declare, sweep
 ):
@@ -486,6 +535,61 @@ def test_pages_queued_without_a_message_are_adopted_and_sent(
     outbox_send_due()
     page.refresh_from_db()
     assert page.status == PageStatus.SENT and len(mail.outbox) == 1
+
+
+def test_only_queued_pages_with_a_method_and_no_message_are_adopted(
+    clock, committing, team, alice, declare
+):
+    make_policy(team, [(5, [alice])])
+    incident = declare(team, commit=False)
+    carried = Page.objects.get()
+    method, message = carried.contact_method, carried.message
+
+    def page(level, **fields):
+        fields.setdefault("contact_method", method)
+        fields.setdefault("channel", "email")
+        return Page.objects.create(
+            incident=incident,
+            user=alice,
+            level=level,
+            not_before=timezone.now(),
+            created_at=timezone.now(),
+            **fields,
+        )
+
+    cancelled = page(2, status=PageStatus.CANCELLED)
+    without_method = page(3, contact_method=None, channel="none")
+    with committing():
+        assert paging.pages_adopt_unsent() == 0
+    assert list(Message.objects.all()) == [message]
+    carried.refresh_from_db()
+    assert carried.message == message
+    for left in (cancelled, without_method):
+        left.refresh_from_db()
+        assert left.message is None
+
+
+def test_adoption_takes_at_most_500_pages_per_call(clock, committing, team, alice, declare):
+    make_policy(team, [(5, [alice])])
+    incident = declare(team, commit=False)
+    method = Page.objects.get().contact_method
+    Page.objects.bulk_create(
+        Page(
+            incident=incident,
+            user=alice,
+            level=level,
+            contact_method=method,
+            channel="email",
+            not_before=timezone.now(),
+            created_at=timezone.now(),
+        )
+        for level in range(2, 503)
+    )
+    with committing():
+        assert paging.pages_adopt_unsent() == 500
+    assert Page.objects.filter(message__isnull=True).count() == 1
+    with committing():
+        assert paging.pages_adopt_unsent() == 1
 
 
 # --- sending and its outcome ---------------------------------------------------------
