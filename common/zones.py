@@ -4,21 +4,38 @@ hold (low-urgency notifications wait for them)."""
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 from django.core.exceptions import ValidationError
 
+_ZONES: set[str] = set()
 
-def zone_or_none(name: str) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America" is a folder
+
+def _zones() -> set[str]:
+    if not _ZONES:
+        _ZONES.update(available_timezones())
+        _ZONES.add("UTC")
+    return _ZONES
+
+
+def time_zone_problems(name: str) -> list[str]:
+    """What is wrong with ``name`` as a time zone (nothing for an IANA name): the one
+    check behind schedules, people's preferences, the admin and the pages."""
+    if name not in _zones():
+        return [f"Unknown time zone {name!r}; use an IANA name such as Europe/London."]
+    return []
+
+
+def zone_or_none(name: str | None) -> ZoneInfo | None:
+    if not name or time_zone_problems(name):
         return None
+    return ZoneInfo(name)
 
 
 def iana_zone_validate(name: str) -> None:
-    if not name or zone_or_none(name) is None:
-        raise ValidationError(f"{name!r} is not an IANA time zone (e.g. Europe/Berlin).")
+    problems = time_zone_problems(name)
+    if problems:
+        raise ValidationError(problems)
 
 
 def working_hours_next(

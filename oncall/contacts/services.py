@@ -30,7 +30,7 @@ from common.errors import Conflict, DomainError, InvalidInput, NotFound, RateLim
 from common.history import attribute_history, save_changed
 from common.outbound import outbound_url_problems
 from common.tokens import new_feed_token
-from common.zones import zone_or_none
+from common.zones import time_zone_problems
 from oncall.contacts import channels
 from oncall.contacts.models import (
     MAX_RULE_DELAY_MINUTES,
@@ -484,8 +484,8 @@ def oncall_preference_set(
     errors: dict[str, list[str]] = {}
     if notify_hours_before_shift is not None and not 0 <= notify_hours_before_shift <= 48:
         errors["notify_hours_before_shift"] = ["Between 0 and 48."]
-    if time_zone is not None and zone_or_none(time_zone) is None:
-        errors["time_zone"] = [f"{time_zone!r} is not an IANA time zone (e.g. Europe/Berlin)."]
+    if time_zone is not None and time_zone_problems(time_zone):
+        errors["time_zone"] = time_zone_problems(time_zone)
     if work_days is not None and not set(work_days) <= set("1234567"):
         errors["work_days"] = ['ISO weekday digits, 1 = Monday … 7 = Sunday, e.g. "12345".']
     if errors:

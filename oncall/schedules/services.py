@@ -8,7 +8,6 @@ The API and the admin validate through the same functions here (``layers_clean``
 from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import available_timezones
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -16,6 +15,7 @@ from django.db import transaction
 from common.errors import Conflict, InvalidInput
 from common.history import attribute_history, save_changed
 from common.tokens import new_feed_token
+from common.zones import time_zone_problems
 from oncall.schedules import rotation
 from oncall.schedules.models import (
     Schedule,
@@ -30,22 +30,6 @@ from oncall.teams.services import team_require_manager, team_require_member
 
 # Adds one message to the errors of one field of the layer being checked.
 Report = Callable[[str, str], None]
-
-
-def time_zone_problems(name: str) -> list[str]:
-    if name not in _zones():
-        return [f"Unknown time zone {name!r}; use an IANA name such as Europe/London."]
-    return []
-
-
-_ZONES: set[str] = set()
-
-
-def _zones() -> set[str]:
-    if not _ZONES:
-        _ZONES.update(available_timezones())
-        _ZONES.add("UTC")
-    return _ZONES
 
 
 # --- layers -----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.http import require_POST
 
 from common.errors import DomainError, NotFound
+from common.zones import zone_or_none
 from oncall.policies.models import TargetType
 from oncall.policies.selectors import escalation_policy_list
 from oncall.schedules import rotation
@@ -31,17 +32,11 @@ from oncall.schedules.selectors import (
     schedule_to_rotation,
     users_by_id,
 )
-from oncall.schedules.services import override_create, override_delete, time_zone_problems
+from oncall.schedules.services import override_create, override_delete
 from oncall.teams.selectors import team_get, team_list, team_membership_list
 from oncall.web.panels import render_panels
 
 DAYS = 7
-
-
-def _zone_or_none(name: str | None) -> ZoneInfo | None:
-    if not name or time_zone_problems(name):
-        return None
-    return ZoneInfo(name)
 
 
 def _week_start(request: HttpRequest, zone: ZoneInfo) -> datetime.date:
@@ -296,7 +291,7 @@ def oncall_page(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"teams": teams, "team": team, "tz_param": request.GET.get("tz", "")}
     if team is None:
         return render(request, "oncall/page.html", context)
-    viewer_zone = _zone_or_none(request.GET.get("tz"))
+    viewer_zone = zone_or_none(request.GET.get("tz"))
     if request.GET.get("tz") and viewer_zone is None:
         messages.error(
             request, f"Unknown time zone {request.GET['tz']!r}; showing each schedule's zone."
@@ -345,7 +340,7 @@ def _local_instant(raw: str, zone: ZoneInfo) -> datetime.datetime | None:
 @require_POST
 def override_add(request: HttpRequest, schedule_id: int) -> HttpResponse:
     schedule = _schedule_or_404(request, schedule_id)
-    zone = _zone_or_none(request.POST.get("tz")) or ZoneInfo(schedule.time_zone)
+    zone = zone_or_none(request.POST.get("tz")) or ZoneInfo(schedule.time_zone)
     members = {str(m.user_id): m.user for m in team_membership_list(team=schedule.team)}
     user = members.get(request.POST.get("user", ""))
     start = _local_instant(request.POST.get("start", ""), zone)
