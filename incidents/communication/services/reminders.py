@@ -237,6 +237,28 @@ def communications_remind_incident(
     return result
 
 
+def _reminder_send(
+    incident: Incident, *, key: str, people: list, subject: str, ask: str, slack: str
+) -> list[str]:
+    """Write one reminder: an email to ``people`` (recorded even with nobody to send to,
+    so it is not asked again) and its line in the incident's Slack channel, both under
+    ``key``. Returns the addresses reminded."""
+    recipients = [p.email for p in people]
+    email_enqueue(
+        key=key,
+        purpose=REMINDER,
+        addresses=recipients,
+        people=people,
+        subject=f"[{incident.reference}] {subject}",
+        text=f"{incident.reference} ({incident.severity.name}) {incident.title}\n\n"
+        f"{ask}: {settings.SITE_URL}/api/v1/incidents/{incident.pk}/updates/",
+        group=incident_group(incident.pk),
+        record_when_nobody=True,
+    )
+    incident_channel_mirror(incident=incident, text=slack, key=slack_post_key(key))
+    return recipients
+
+
 def _remind_status_page_deadline(
     incident: Incident, updates: QuerySet[StatusUpdate], now: datetime
 ) -> int:
@@ -259,25 +281,15 @@ def _remind_status_page_deadline(
     if email_recorded(key):
         return 0
     people = [] if public.exists() else _reminder_people(incident)
-    recipients = [p.email for p in people]
-    email_enqueue(
+    recipients = _reminder_send(
+        incident,
         key=key,
-        purpose=REMINDER,
-        addresses=recipients,
         people=people,
-        subject=f"[{incident.reference}] Post a public status update now",
-        text=f"{incident.reference} ({severity.name}) {incident.title}\n\n"
-        f"The status page should have been updated within "
-        f"{_minutes(deadline)} minutes of declaration. Post a public "
-        f"update: {settings.SITE_URL}/api/v1/incidents/{incident.pk}/updates/",
-        group=incident_group(incident.pk),
-        record_when_nobody=True,
-    )
-    incident_channel_mirror(
-        incident=incident,
-        text=f"reminder: no public status update within {_minutes(deadline)} "
+        subject="Post a public status update now",
+        ask=f"The status page should have been updated within {_minutes(deadline)} "
+        "minutes of declaration. Post a public update",
+        slack=f"reminder: no public status update within {_minutes(deadline)} "
         "minutes; post one now.",
-        key=slack_post_key(key),
     )
     timeline_event_create(
         incident=incident,
@@ -305,25 +317,14 @@ def _remind_update_cadence(
     key = reminder_key(incident.pk, ReminderKind.UPDATE_CADENCE, due)
     if email_recorded(key):
         return 0
-    people = _reminder_people(incident)
-    recipients = [p.email for p in people]
-    email_enqueue(
+    recipients = _reminder_send(
+        incident,
         key=key,
-        purpose=REMINDER,
-        addresses=recipients,
-        people=people,
-        subject=f"[{incident.reference}] Stakeholder update due",
-        text=f"{incident.reference} ({severity.name}) {incident.title}\n\n"
-        f"Stakeholders expect an update every {_minutes(cadence)} minutes "
-        f"until it is resolved. Post one: "
-        f"{settings.SITE_URL}/api/v1/incidents/{incident.pk}/updates/",
-        group=incident_group(incident.pk),
-        record_when_nobody=True,
-    )
-    incident_channel_mirror(
-        incident=incident,
-        text=f"reminder: stakeholder update due (every {_minutes(cadence)} min).",
-        key=slack_post_key(key),
+        people=_reminder_people(incident),
+        subject="Stakeholder update due",
+        ask=f"Stakeholders expect an update every {_minutes(cadence)} minutes until it "
+        "is resolved. Post one",
+        slack=f"reminder: stakeholder update due (every {_minutes(cadence)} min).",
     )
     timeline_event_create(
         incident=incident,
