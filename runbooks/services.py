@@ -4,7 +4,6 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -13,6 +12,7 @@ from django.utils import timezone
 from common.errors import Conflict, InvalidInput
 from common.history import attribute_history, fields_apply
 from incidents.communication.tasks import email_later
+from incidents.links import incident_url, page_url
 from incidents.models import Incident, Service, Severity
 from incidents.services import services_require_in_team, timeline_event_create
 from oncall.teams.models import Team
@@ -277,7 +277,7 @@ def runbook_accuracy_prompt(*, incident: Incident) -> list[RunbookAttachment]:
     )
     commander_email = incident.commander.email if incident.commander else ""
     if commander_email:
-        url = f"{settings.SITE_URL}/api/v1/incidents/{incident.pk}/runbooks/"
+        url = incident_url(incident.pk) + "#runbooks"
         body = (
             f"{incident.reference} is resolved. Were these runbooks accurate?\n\n"
             + "\n".join(f"- {t}" for t in titles)
@@ -363,7 +363,7 @@ def runbook_flag_stale(*, runbook_id: int) -> bool:
                 f"The runbook {runbook.title!r} of team {runbook.team.name} was due for "
                 f"review on {runbook.review_due_at:%Y-%m-%d} "
                 f"(last tested: {runbook.last_tested_at or 'never'}). Test it and record "
-                f"the test: {settings.SITE_URL}/api/v1/runbooks/{runbook.pk}/tested/"
+                f"the test: {page_url('runbook-detail', runbook.pk)}"
             )
             email_later(
                 subject=subject,

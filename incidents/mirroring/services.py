@@ -14,7 +14,6 @@ still pending (see ``incidents.mirroring.outbox``).
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import CharField, Exists, OuterRef, Value
@@ -24,6 +23,7 @@ from django.utils import timezone
 from common.errors import AccessDenied, Conflict, InvalidInput
 from common.history import attribute_history, save_changed
 from incidents.alerts.parsers.events import ACKNOWLEDGE, RESOLVE, TRIGGER
+from incidents.links import incident_url
 from incidents.mirroring.models import MirrorDelivery, MirrorDeliveryStatus, PagerDutyMirror
 from incidents.models import Incident, IncidentStatus, Service
 from oncall.teams.models import Team
@@ -130,7 +130,7 @@ def mirror_event(*, incident: Incident, action: str) -> dict[str, Any]:
     event: dict[str, Any] = {"event_action": action, "dedup_key": mirror_dedup_key(incident)}
     if action != TRIGGER:
         return event
-    link = f"{settings.SITE_URL}/api/v1/incidents/{incident.pk}/"
+    link = incident_url(incident.pk)
     return {
         **event,
         "summary": f"[{incident.reference}] {incident.title}"[:1024],

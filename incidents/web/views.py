@@ -80,7 +80,7 @@ def incident_declare(request: HttpRequest) -> HttpResponse:
             _form_errors(form, error)
         else:
             messages.success(request, f"{incident.reference} declared.")
-            return redirect("incident-detail", incident_id=incident.pk)
+            return redirect("web:incident-detail", incident_id=incident.pk)
     return render(request, "incidents/declare.html", {"form": form})
 
 
@@ -182,4 +182,4 @@ def incident_action(request: HttpRequest, incident_id: int, action: str) -> Http
             messages.error(request, error.detail)
     if request.headers.get("HX-Request"):
         return render(request, "incidents/_panel.html", _detail_context(request, incident_id))
-    return redirect("incident-detail", incident_id=incident_id)
+    return redirect("web:incident-detail", incident_id=incident_id)

@@ -15,7 +15,7 @@ def home_postmortems_owed(request: Any) -> dict[str, Any]:
     rows = [
         {
             "postmortem": pm,
-            "url": reverse("web-postmortem-detail", args=[pm.pk]),
+            "url": reverse("web:postmortem-detail", args=[pm.pk]),
             "overdue": pm.due_at is not None and pm.due_at < now,
         }
         for pm in selectors.postmortems_owed(user=request.user)
@@ -30,9 +30,9 @@ def home_action_items(request: Any) -> dict[str, Any]:
             "item": item,
             # Items are worked on in their postmortem; those filed on an incident alone
             # live on the board.
-            "url": reverse("web-postmortem-detail", args=[item.postmortem_id])
+            "url": reverse("web:postmortem-detail", args=[item.postmortem_id])
             if item.postmortem_id
-            else reverse("web-action-item-board") + "?mine=1",
+            else reverse("web:action-item-board") + "?mine=1",
             "overdue": item.is_overdue(today),
         }
         for item in selectors.action_items_mine(user=request.user)
@@ -45,7 +45,7 @@ def incident_postmortem(request: Any, incident: Any) -> dict[str, Any]:
     return {
         "incident": incident,
         "postmortem": postmortem,
-        "url": reverse("web-postmortem-detail", args=[postmortem.pk]) if postmortem else None,
+        "url": reverse("web:postmortem-detail", args=[postmortem.pk]) if postmortem else None,
         "overdue": bool(
             postmortem
             and not postmortem.is_published

@@ -130,7 +130,7 @@ def action_item_status(request: HttpRequest, item_id: int) -> HttpResponse:
             return render(request, "postmortems/_action_items.html", context)
         return render(request, "action_items/_board.html", _board_context(request))
     if back_to_postmortem:
-        return redirect("web-postmortem-detail", postmortem_id=item.postmortem_id)
+        return redirect("web:postmortem-detail", postmortem_id=item.postmortem_id)
     query = request.GET.urlencode()
     return redirect("/action-items/" + (f"?{query}" if query else ""))
 
@@ -421,7 +421,7 @@ def postmortem_action(request: HttpRequest, postmortem_id: int, action: str) -> 
     except DomainError as error:
         details = [f"{field}: {' '.join(map(str, errs))}" for field, errs in error.errors.items()]
         messages.error(request, " ".join([error.detail, *details]))
-    return redirect("web-postmortem-detail", postmortem_id=postmortem.pk)
+    return redirect("web:postmortem-detail", postmortem_id=postmortem.pk)
 
 
 @require_POST
@@ -459,7 +459,7 @@ def postmortem_add_action_item(request: HttpRequest, postmortem_id: int) -> Http
         return render(
             request, "postmortems/_action_items.html", _postmortem_context(request, postmortem.pk)
         )
-    return redirect("web-postmortem-detail", postmortem_id=postmortem.pk)
+    return redirect("web:postmortem-detail", postmortem_id=postmortem.pk)
 
 
 def _safe_int(raw: Any) -> int | None:

@@ -15,7 +15,7 @@ def incident_runbooks(request: Any, incident: Any) -> dict[str, Any]:
     attachments = list(selectors.incident_runbook_list(incident=incident)[:SECTION_ROWS])
     return {
         "rows": [
-            {"attachment": a, "url": reverse("web-runbook-detail", args=[a.runbook_id])}
+            {"attachment": a, "url": reverse("web:runbook-detail", args=[a.runbook_id])}
             for a in attachments
         ]
     }

@@ -3,13 +3,13 @@ from django.urls import path
 from runbooks.web import views
 
 urlpatterns = [
-    path("runbooks/", views.runbook_list_page, name="web-runbook-list"),
-    path("runbooks/coverage/", views.runbook_coverage_page, name="web-runbook-coverage"),
-    path("runbooks/<int:runbook_id>/", views.runbook_detail, name="web-runbook-detail"),
-    path("runbooks/<int:runbook_id>/tested/", views.runbook_tested, name="web-runbook-tested"),
+    path("runbooks/", views.runbook_list_page, name="runbook-list"),
+    path("runbooks/coverage/", views.runbook_coverage_page, name="runbook-coverage"),
+    path("runbooks/<int:runbook_id>/", views.runbook_detail, name="runbook-detail"),
+    path("runbooks/<int:runbook_id>/tested/", views.runbook_tested, name="runbook-tested"),
     path(
         "runbooks/<int:runbook_id>/versions/",
         views.runbook_versions_page,
-        name="web-runbook-versions",
+        name="runbook-versions",
     ),
 ]

@@ -87,7 +87,7 @@ def runbook_tested(request: HttpRequest, runbook_id: int) -> HttpResponse:
         messages.error(request, error.detail)
     else:
         messages.success(request, "Marked as tested today; the review clock restarts.")
-    return redirect("web-runbook-detail", runbook_id=runbook.pk)
+    return redirect("web:runbook-detail", runbook_id=runbook.pk)
 
 
 def _diff_lines(text: str) -> list[tuple[str, str]]:

@@ -30,6 +30,7 @@ from incidents.communication.models import (
 )
 from incidents.communication.services.emails import incident_group, incident_id_of
 from incidents.communication.tasks import slack_invite_later, slack_open_later
+from incidents.links import incident_url
 from incidents.models import Incident
 from incidents.paging.models import Page
 from incidents.services import timeline_event_create
@@ -149,8 +150,7 @@ def incident_channel_open(*, incident_id: int) -> IncidentChannel | None:
             payload={
                 "text": f"{incident.reference} declared as {incident.severity.name}: "
                 f"{incident.title}\nStatus: {incident.get_status_display()}. "
-                f"Commander: {commander}.\n"
-                f"{settings.SITE_URL}/api/v1/incidents/{incident.pk}/"
+                f"Commander: {commander}.\n" + incident_url(incident.pk)
             },
             group=incident_group(incident.pk),
         )

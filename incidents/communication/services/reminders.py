@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
@@ -55,6 +54,7 @@ from incidents.communication.services.updates import (
     incident_has_public_service,
     split_emails,
 )
+from incidents.links import incident_url
 from incidents.models import OPEN_STATUSES, Incident, Service
 from incidents.services import timeline_event_create
 from oncall.teams.selectors import team_managers
@@ -251,7 +251,7 @@ def _reminder_send(
         people=people,
         subject=f"[{incident.reference}] {subject}",
         text=f"{incident.reference} ({incident.severity.name}) {incident.title}\n\n"
-        f"{ask}: {settings.SITE_URL}/api/v1/incidents/{incident.pk}/updates/",
+        f"{ask}: {incident_url(incident.pk)}#share-update",
         group=incident_group(incident.pk),
         record_when_nobody=True,
     )
@@ -377,8 +377,7 @@ def _notice_send(incident: Incident, rule: EscalationNoticeRule, key: str) -> No
         f"Status: {incident.get_status_display()}\n"
         f"Declared: {incident.triggered_at:%Y-%m-%d %H:%M %Z}\n"
         f"Commander: {incident.commander.get_username() if incident.commander else 'none'}\n"
-        f"Impact: {incident.impact or '-'}\n\n"
-        f"{settings.SITE_URL}/api/v1/incidents/{incident.pk}/",
+        f"Impact: {incident.impact or '-'}\n\n" + incident_url(incident.pk),
         group=incident_group(incident.pk),
         record_when_nobody=True,
     )

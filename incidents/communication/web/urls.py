@@ -5,6 +5,6 @@ from django.urls import path
 from incidents.communication.web.views import StatusFeed, status_page_view
 
 urlpatterns = [
-    path("", status_page_view, name="status-page"),
-    path("feed.atom", StatusFeed(), name="status-feed"),
+    path("status/", status_page_view, name="status-page"),
+    path("status/feed.atom", StatusFeed(), name="status-feed"),
 ]

@@ -32,6 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from common.zones import working_hours_next
+from incidents.links import incident_url
 from incidents.models import IncidentStatus, TimelineEvent, TimelineEventKind
 from incidents.paging.models import Page, PageStatus
 from oncall.contacts import channels
@@ -254,8 +255,8 @@ def _message(pages: list[Page], user: AbstractBaseUser) -> channels.Message:
                 severity=incident.severity.name,
                 severity_level=incident.severity.level,
                 status=incident.status,
-                url=f"{settings.SITE_URL}/api/v1/incidents/{incident.pk}/",
-                ack_url=settings.SITE_URL + reverse("incident-ack-link", args=[token]),
+                url=incident_url(incident.pk),
+                ack_url=settings.SITE_URL + reverse("web:incident-ack-link", args=[token]),
                 level=page.level,
             )
         )

@@ -43,7 +43,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
         context["mttx_chart"] = charts.weekly_mtta_mttr(figures)
         query = request.GET.copy()
         query["format"] = "csv"
-        context["csv_url"] = reverse("metrics-page") + "?" + query.urlencode()
+        context["csv_url"] = reverse("web:metrics-page") + "?" + query.urlencode()
     return render(request, "metrics/page.html", context)
 
 

@@ -160,7 +160,8 @@ class OnCallPreferenceView(APIView):
             "work_starts": preference.work_starts.isoformat(timespec="minutes"),
             "work_ends": preference.work_ends.isoformat(timespec="minutes"),
             "work_days": preference.work_days,
-            "ical_url": settings.SITE_URL + reverse("user-ical-feed", args=[preference.ical_token]),
+            "ical_url": settings.SITE_URL
+            + reverse("feeds:user-ical-feed", args=[preference.ical_token]),
         }
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})

@@ -114,7 +114,7 @@ class ScheduleOutputSerializer(serializers.ModelSerializer):
         ]
 
     def get_ical_url(self, schedule) -> str:
-        return settings.SITE_URL + reverse("schedule-ical-feed", args=[schedule.ical_token])
+        return settings.SITE_URL + reverse("feeds:schedule-ical-feed", args=[schedule.ical_token])
 
     def get_users_without_contact_method(self, schedule) -> list[dict]:
         flagged = self.context.get("uncontactable", {}).get(schedule.pk, [])

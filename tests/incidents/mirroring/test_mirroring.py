@@ -94,7 +94,8 @@ def test_trigger_acknowledge_resolve_reach_pagerduty_in_order(team, mirrored, co
     assert payload["source"] == "tocsin"
     assert payload["component"] == "Payments"
     assert payload["custom_details"]["reference"] == incident.reference
-    assert pd.accepted[0]["links"][0]["href"].endswith(f"/api/v1/incidents/{incident.pk}/")
+    href = pd.accepted[0]["links"][0]["href"]
+    assert href.endswith(f"/incidents/{incident.pk}/") and "/api/" not in href  # the page
     assert "payload" not in pd.accepted[1] and "payload" not in pd.accepted[2]
     deliveries = list(MirrorDelivery.objects.order_by("pk"))
     assert [d.status for d in deliveries] == [MirrorDeliveryStatus.SENT] * 3

@@ -611,7 +611,7 @@ def test_a_webhook_page_says_which_incident_and_how_to_acknowledge_it(
         "Checkout is down",
     )
     assert (item["severity"], item["status"], item["level"]) == ("SEV1", "triggered", 1)
-    assert item["url"] == f"{settings.SITE_URL}/api/v1/incidents/{incident.pk}/"
+    assert item["url"] == f"{settings.SITE_URL}/incidents/{incident.pk}/"
     token = item["acknowledge_url"].rstrip("/").rsplit("/", 1)[-1]
     assert item["acknowledge_url"].startswith(settings.SITE_URL + "/")
     assert paging.ack_token_read(token) == (incident.pk, alice.pk)

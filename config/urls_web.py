@@ -1,0 +1,27 @@
+"""The web app's pages, all under the ``web`` namespace (``{% url 'web:incident-detail' … %}``).
+
+The API lives under ``api`` and the machine endpoints under ``ingest``, so a page and an
+API route can share a short name (``incident-detail``) and never shadow each other.
+"""
+
+from django.urls import path
+
+from incidents.communication.web import urls as status_urls
+from incidents.paging.web.views import acknowledge_link
+from incidents.reporting.web import urls as reporting_urls
+from incidents.web import urls as incidents_urls
+from oncall.web import urls as oncall_urls
+from postmortems.web import urls as postmortems_urls
+from runbooks.web import urls as runbooks_urls
+
+app_name = "web"
+
+urlpatterns = [
+    *incidents_urls.urlpatterns,
+    *reporting_urls.urlpatterns,
+    *postmortems_urls.urlpatterns,
+    *oncall_urls.urlpatterns,
+    *runbooks_urls.urlpatterns,
+    *status_urls.urlpatterns,
+    path("ack/<str:token>/", acknowledge_link, name="incident-ack-link"),
+]
