@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     "simple_history",
     # Sign-in: local accounts with optional TOTP, SSO through OpenID Connect and SAML
     # (configured in config.settings.auth).
@@ -70,6 +72,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy: the app's own origin only (config/settings/web.py).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -78,6 +82,8 @@ MIDDLEWARE = [
     # Right after authentication: every page requires a signed-in user by default
     # (exemptions: LOGIN_REQUIRED_EXEMPT_PATHS and @login_not_required views).
     "config.middleware.LoginRequiredMiddleware",
+    # Every time on a page in the reader's own zone.
+    "config.middleware.ReaderTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",

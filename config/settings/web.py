@@ -6,3 +6,20 @@ from config.settings.env import env_str
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 # Seconds between refreshes of an open SEV1 incident page.
 INCIDENT_PAGE_REFRESH_SECONDS = 30
+
+# Content-Security-Policy (django-csp): everything from the app's own origin, nothing
+# inline, nothing from another origin; no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}

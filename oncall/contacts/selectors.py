@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from oncall.contacts.models import ContactMethod, NotificationRule
+from oncall.contacts.models import ContactMethod, NotificationRule, OnCallPreference
 from oncall.teams.selectors import User as AnyUser
 from oncall.teams.selectors import row_get_or_not_found
 
@@ -51,3 +51,9 @@ def notification_plan(*, user: AnyUser, urgency: str) -> list[tuple[int, Contact
         return plan
     methods = ContactMethod.objects.filter(user=user, enabled=True).order_by("pk")
     return [(0, method) for method in methods if method.pageable]
+
+
+def person_time_zone(*, user: AnyUser) -> str | None:
+    """The zone the person chose (``OnCallPreference.time_zone``), or None when they have
+    no preference row yet. Every time shown to them is in it."""
+    return OnCallPreference.objects.filter(user=user).values_list("time_zone", flat=True).first()

@@ -120,3 +120,90 @@ def shoot():
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
     return take
+
+
+# The widths every page is tried at: a phone (iPhone 12–15) and a laptop.
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 900}}
+PASSWORD = "e2e-pass-1234"
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """A headless Chromium; ``new_page(width)`` opens a fresh context at "phone" or
+    "laptop" size that records console errors and failed responses on the page object
+    (``page.console_errors``, ``page.bad_responses``)."""
+    reason = (
+        None
+        if Path(CHROMIUM).exists()
+        else f"{CHROMIUM} is not installed (apt-get install chromium)"
+    )
+    if reason:
+        pytest.skip(reason)
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        contexts = []
+
+        class Browser:
+            def new_page(self, width: str = "laptop", **options):
+                context = chromium.new_context(
+                    viewport=VIEWPORTS[width], has_touch=width == "phone", **options
+                )
+                context.set_default_timeout(20_000)
+                contexts.append(context)
+                page = context.new_page()
+                page.console_errors = []
+                page.bad_responses = []
+                page.on(
+                    "console",
+                    lambda message: (
+                        message.type == "error" and page.console_errors.append(message.text)
+                    ),
+                )
+                page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+                page.on(
+                    "response",
+                    lambda response: (
+                        response.status >= 400
+                        and page.bad_responses.append(f"{response.status} {response.url}")
+                    ),
+                )
+                return page
+
+        try:
+            yield Browser()
+        finally:
+            for context in contexts:
+                context.close()
+            chromium.close()
+
+
+def sign_in(page, base_url: str, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the login form, as a person does."""
+    page.goto(base_url + "/accounts/login/")
+    page.fill("input[name=login]", username)
+    page.fill("input[name=password]", password)
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_load_state("networkidle")
+    assert "/accounts/login/" not in page.url, f"sign-in as {username} failed"
+
+
+def fits_the_screen(page) -> None:
+    """No horizontal scroll: the document is no wider than the viewport."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    viewport = page.viewport_size["width"]
+    assert width <= viewport, f"{page.url} is {width} px wide at {viewport} px"
