@@ -26,13 +26,22 @@ def _targets_wanted(team_id: int, data: dict) -> list[tuple[str, int]]:
     return wanted
 
 
+class ScheduleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} ({obj.team.name})"
+
+
 class RuleForm(forms.ModelForm):
+    """A rule's targets; on a policy that has a team, the pickers list only that team's
+    people and schedules (``RuleFormSet.get_form_kwargs``)."""
+
     target_users = forms.ModelMultipleChoiceField(
         queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
         required=False,
     )
-    target_schedules = forms.ModelMultipleChoiceField(
-        queryset=Schedule.objects.order_by("name"), required=False
+    target_schedules = ScheduleChoiceField(
+        queryset=Schedule.objects.select_related("team").order_by("team__name", "name"),
+        required=False,
     )
     target_whole_team = forms.BooleanField(required=False, label="Whole team")
 
@@ -40,8 +49,13 @@ class RuleForm(forms.ModelForm):
         model = EscalationRule
         fields = ["position", "delay_minutes", "high_urgency_only"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, team=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if team is not None:
+            users = self.fields["target_users"]
+            users.queryset = users.queryset.filter(team_memberships__team=team)
+            schedules = self.fields["target_schedules"]
+            schedules.queryset = schedules.queryset.filter(team=team)
         if self.instance.pk:
             targets = list(self.instance.targets.all())
             self.fields["target_users"].initial = [t.user_id for t in targets if t.user_id]
@@ -53,6 +67,12 @@ class RuleForm(forms.ModelForm):
 
 class RuleFormSet(BaseInlineFormSet):
     """Checked by ``rules_clean``, like the API's rules."""
+
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        if self.instance.team_id is not None:
+            kwargs["team"] = self.instance.team
+        return kwargs
 
     def clean(self):
         super().clean()

@@ -55,8 +55,24 @@ class LayerForm(forms.ModelForm):
             "restrictions",
         ]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, team=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if team is not None:
+            names = sorted(
+                team.memberships.filter(user__is_active=True).values_list(
+                    "user__username", flat=True
+                )
+            )
+            self.fields["users_in_order"].help_text += " Members of {}: {}.".format(
+                team.name, ", ".join(names) or "none yet"
+            )
+        self.fields["restrictions"].help_text = (
+            "Weekly windows when this layer is on call, in the schedule's zone, e.g. "
+            '[{"weekdays": [1, 2, 3, 4, 5], "start": "09:00", "end": "17:00"}] '
+            "(1 = Monday … 7 = Sunday; an end before the start crosses midnight). Empty: "
+            "always on. Team managers edit schedules with pickers and a two-week preview "
+            "on the web app's On call page."
+        )
         if self.instance.pk:
             self.fields["users_in_order"].initial = ", ".join(
                 m.user.get_username()
@@ -76,6 +92,12 @@ class LayerForm(forms.ModelForm):
 
 class LayerFormSet(BaseInlineFormSet):
     """Checked by ``layers_clean``, like the API's layers."""
+
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        if self.instance.team_id is not None:
+            kwargs["team"] = self.instance.team
+        return kwargs
 
     def clean(self):
         super().clean()
@@ -120,6 +142,7 @@ class ScheduleOverrideInline(admin.TabularInline):
 class ScheduleAdmin(SimpleHistoryAdmin):
     form = ScheduleForm
     list_display = ["name", "team", "time_zone", "created_at"]
+    list_select_related = ["team"]
     list_filter = ["team"]
     search_fields = ["name", "team__name"]
     inlines = [ScheduleLayerInline, ScheduleOverrideInline]

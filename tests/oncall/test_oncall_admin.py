@@ -190,6 +190,22 @@ def test_admin_rejects_invalid_schedule_and_policy(client, staff, team, outsider
     response = client.post("/admin/oncall/escalationpolicy/add/", bad)
     text = response.content.decode()
     assert "greater than or equal to 1" in text  # the field's own check
-    assert f"Not an active member of team {team.name}: olivia" in text
+    # The picker offers only the team's people, so an outsider is not a valid choice.
+    assert f"Select a valid choice. {outsider.pk} is not one of the available choices." in text
     assert "A rule needs at least one target." in text
     assert not EscalationPolicy.objects.exists()
+
+
+def test_policy_admin_pickers_list_only_the_policys_team(client, staff, team, other_team):
+    ours = member_of(team, "ours")
+    theirs = member_of(other_team, "theirs")
+    Schedule.objects.create(team=team, name="Primary", time_zone="UTC", ical_token="t-ours")
+    Schedule.objects.create(team=other_team, name="Primary", time_zone="UTC", ical_token="t-theirs")
+    policy = EscalationPolicy.objects.create(team=team, name="Default")
+    policy.rules.create(position=0, delay_minutes=1)
+    client.force_login(staff)
+    html = client.get(f"/admin/oncall/escalationpolicy/{policy.pk}/change/").content.decode()
+    users = html.split('name="rules-0-target_users"')[1].split("</select>")[0]
+    schedules = html.split('name="rules-0-target_schedules"')[1].split("</select>")[0]
+    assert ours.username in users and theirs.username not in users
+    assert f"Primary ({team.name})" in schedules and other_team.name not in schedules
