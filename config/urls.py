@@ -11,7 +11,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from incidents.alerts.api.ingest import enqueue, healthz
 from incidents.reporting.web.prometheus import prometheus_metrics
@@ -35,13 +35,16 @@ api_v1 = [
 api = [
     path("v1/", include(api_v1)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # The split view serves its start-up script as a file, not inline (CSP: script-src 'self').
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]
 
 # The endpoints machines call most come first: the resolver tries patterns in order.
 ingest = [
     # PagerDuty Events API v2, wire-compatible, at the same path as PagerDuty's.
     path("v2/enqueue", enqueue, name="events-v2-enqueue"),
+    # pypd and other clients append a slash.
+    path("v2/enqueue/", enqueue, name="events-v2-enqueue-slash"),
     path("healthz", healthz, name="healthz"),
     path("metrics", prometheus_metrics, name="prometheus-metrics"),
 ]

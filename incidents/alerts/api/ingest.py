@@ -12,7 +12,7 @@ It is a plain Django view: PagerDuty's error shape is not our API's, and DRF's r
 machinery would only add cost here.
 """
 
-import json
+import re
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
@@ -30,17 +30,32 @@ from rest_framework.views import APIView
 from common.errors import DomainError, InvalidInput, NotFound, RateLimited
 from incidents.alerts.parsers import events_v2
 from incidents.alerts.parsers.alertmanager import InvalidPayload, parse_notification
-from incidents.alerts.parsers.events import nul_character_path
+from incidents.alerts.parsers.events import (
+    MAX_EVENT_BYTES,
+    NonFiniteNumber,
+    json_decode,
+    unstorable_text,
+)
 from incidents.alerts.parsers.webhook import parse_webhook
 from incidents.alerts.services.inbox import alert_event_receive
 from incidents.alerts.services.ingest import alert_ingest
 from incidents.alerts.services.integrations import integration_by_routing_key
 from incidents.alerts.services.ratelimit import ingest_rate_check
 
+# Text PostgreSQL cannot store can arrive only as an escaped NUL, an escaped surrogate or
+# raw surrogate bytes (json accepts them); the document is walked only when one may be there.
+_MAYBE_UNSTORABLE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]")
+
 
 def _pd_error(message: str, errors: list[str], code: int = 400) -> JsonResponse:
     return JsonResponse(
         {"status": "invalid event", "message": message, "errors": errors}, status=code
+    )
+
+
+def _too_large() -> JsonResponse:
+    return _pd_error(
+        "Event object is invalid", [f"The event is larger than {MAX_EVENT_BYTES // 1024} KB."], 413
     )
 
 
@@ -51,17 +66,26 @@ def enqueue(request: HttpRequest) -> JsonResponse:
         response = _pd_error("Method not allowed", ["Send events with POST."], 405)
         response["Allow"] = "POST"
         return response
+    # Refused before the body is read (Django's own limit would answer an HTML 400), and
+    # again after, for a body sent without a length.
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if not declared.isdigit() or int(declared) > MAX_EVENT_BYTES:
+        return _too_large()
+    raw = request.body
+    if len(raw) > MAX_EVENT_BYTES:
+        return _too_large()
     try:
-        body: Any = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        body: Any = json_decode(raw)
+    except RecursionError:
+        return _pd_error("Event object is invalid", ["The body is nested too deeply."])
+    except NonFiniteNumber as exc:
+        return _pd_error("Event object is invalid", [str(exc)])
+    except (ValueError, UnicodeDecodeError):
         return _pd_error("Event object is invalid", ["The body is not valid JSON."])
-    # Only an escaped NUL can be in valid JSON; look closer only when one is there.
-    if b"\\u0000" in request.body:
-        where = nul_character_path(body)
-        if where:
-            return _pd_error(
-                "Event object is invalid", [f"'{where}' contains a NUL character (\\u0000)."]
-            )
+    if _MAYBE_UNSTORABLE.search(raw):
+        problem = unstorable_text(body)
+        if problem:
+            return _pd_error("Event object is invalid", [problem])
     try:
         routing_key = events_v2.routing_key_of(body)
         event = events_v2.parse_event(body)
@@ -99,13 +123,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 class _JSONParser(JSONParser):
-    """DRF's JSON parser, also refusing documents nested too deep to decode."""
+    """Strict JSON (``json_decode``): no NaN, Infinity or out-of-range numbers, which the
+    database cannot store, and no document nested too deep to decode."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return super().parse(stream, media_type, parser_context)
+            return json_decode(stream.read() if stream is not None else b"")
         except RecursionError:
             raise ParseError("JSON parse error - nested too deeply.") from None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ParseError(f"JSON parse error - {exc}") from None
 
 
 class _KeyedIngestView(APIView):
@@ -117,12 +144,9 @@ class _KeyedIngestView(APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        where = nul_character_path(request.data)
-        if where:
-            raise InvalidInput(
-                "NUL characters (\\u0000) cannot be stored.",
-                errors={where: ["Contains a NUL character."]},
-            )
+        problem = unstorable_text(request.data)
+        if problem:
+            raise InvalidInput("This text cannot be stored.", errors={"body": [problem]})
 
     def _integration(self, routing_key: str):
         integration = integration_by_routing_key(routing_key)

@@ -70,6 +70,8 @@ def parse_event(body: dict[str, Any]) -> NormalizedEvent:
     if errors:
         raise InvalidEvent("Event object is invalid", errors)
 
+    if isinstance(dedup_key, str) and not dedup_key.strip():
+        dedup_key = None  # blank is absent: never one shared "" alert for every such event
     if action == TRIGGER and not dedup_key:
         # A trigger without a key: the same payload (whatever its timestamp) is the same
         # alert, so a client's retry joins it.

@@ -27,6 +27,7 @@ from incidents.alerts.models import (
     Integration,
 )
 from incidents.alerts.parsers.events import ACKNOWLEDGE, RESOLVE, TRIGGER, NormalizedEvent
+from incidents.alerts.services.integrations import severity_source_key
 from incidents.alerts.services.storms import integration_is_storming, storm_incident_get_or_declare
 from incidents.models import (
     Incident,
@@ -47,8 +48,12 @@ class IngestResult:
 
 
 def _severity_for(integration: Integration, source_severity: str) -> Severity:
-    mapping = integration.severity_mapping or {}
-    name = mapping.get(source_severity) or mapping.get((source_severity or "").lower())
+    # Keys are normalised when saved; rows saved before that are normalised here too.
+    mapping = {
+        severity_source_key(key): value
+        for key, value in (integration.severity_mapping or {}).items()
+    }
+    name = mapping.get(severity_source_key(source_severity or ""))
     by_name = {s.name: s for s in Severity.objects.all()}  # a handful of rows
     for candidate in (name, integration.default_severity, "SEV3"):
         if candidate and candidate in by_name:

@@ -39,7 +39,45 @@ def _new_routing_key() -> str:
     return secrets.token_hex(16)
 
 
+def severity_source_key(source_severity: str) -> str:
+    """How a source's severity word is compared: trimmed and lower-cased, so a mapping
+    written ``P1`` or ``CRITICAL`` matches ``p1`` or ``critical`` from the sender."""
+    return source_severity.strip().lower()
+
+
+def severity_mapping_normalise(mapping: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The mapping with its keys as ``severity_source_key`` makes them, and the problems
+    that make it unusable: a blank key, text that cannot be stored, or two keys that become
+    one but map to different severities."""
+    normalised: dict[str, str] = {}
+    problems: list[str] = []
+    for key, value in mapping.items():
+        if "\x00" in key or "\x00" in value or not _encodable(key) or not _encodable(value):
+            problems.append("Keys and names cannot contain NUL characters or lone surrogates.")
+            continue
+        source = severity_source_key(key)
+        if not source:
+            problems.append("A source severity cannot be blank.")
+        elif normalised.get(source, value) != value:
+            problems.append(
+                f"{key!r} and another key are the same severity ({source!r}) once case and "
+                "spaces are ignored, but map to different severities."
+            )
+        else:
+            normalised[source] = value.strip()
+    return normalised, problems
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _validate_integration(team: Team, fields: dict[str, Any]) -> None:
+    """Checks the fields, and normalises ``severity_mapping`` in place."""
     errors: dict[str, list[str]] = {}
     service = fields.get("service")
     if isinstance(service, Service) and service.team_id != team.pk:
@@ -52,9 +90,13 @@ def _validate_integration(team: Team, fields: dict[str, Any]) -> None:
         ):
             errors["severity_mapping"] = ['Must map source severities to names, e.g. "SEV1".']
         else:
+            normalised, problems = severity_mapping_normalise(mapping)
             unknown = sorted({v for v in mapping.values() if v not in names})
-            if unknown:
-                errors["severity_mapping"] = [f"Unknown severity {name!r}." for name in unknown]
+            problems += [f"Unknown severity {name!r}." for name in unknown]
+            if problems:
+                errors["severity_mapping"] = problems
+            else:
+                fields["severity_mapping"] = normalised
     default = fields.get("default_severity")
     if default is not None and default not in names:
         errors["default_severity"] = [f"Unknown severity {default!r}."]
