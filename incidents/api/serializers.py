@@ -199,15 +199,25 @@ def services_visible_to(user):
     return service_list(user=user)
 
 
+def _policies_of(user):
+    return escalation_policy_list(user=user)
+
+
 class ServiceInputSerializer(serializers.Serializer):
     team = TeamScopedPrimaryKeyField(model_name="team", queryset_for_user=teams_visible_to)
     name = serializers.CharField(max_length=100)
     slug = serializers.SlugField(max_length=100, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-def _policies_of(user):
-    return escalation_policy_list(user=user)
+    public = serializers.BooleanField(
+        required=False, default=False, help_text="Shown on the status page."
+    )
+    escalation_policy = TeamScopedPrimaryKeyField(
+        model_name="escalation policy",
+        queryset_for_user=_policies_of,
+        required=False,
+        allow_null=True,
+        default=None,
+    )
 
 
 class ServiceUpdateInputSerializer(serializers.Serializer):

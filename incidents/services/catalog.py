@@ -34,9 +34,17 @@ def services_require_in_team(
 
 @transaction.atomic
 def service_create(
-    *, actor: AuthUser, team: Team, name: str, slug: str = "", description: str = ""
+    *,
+    actor: AuthUser,
+    team: Team,
+    name: str,
+    slug: str = "",
+    description: str = "",
+    public: bool = False,
+    escalation_policy: Any = None,
 ) -> Service:
     team_require_member(actor=actor, team=team)
+    _policy_of_team_check(escalation_policy, team.pk)
     name = name.strip()
     slug = slug or slugify(name)
     if not slug:
@@ -49,7 +57,14 @@ def service_create(
             f"Team {team.name} already has a service {slug!r}.",
             errors={"slug": ["Already used in this team."]},
         )
-    service = Service(team=team, name=name, slug=slug, description=description)
+    service = Service(
+        team=team,
+        name=name,
+        slug=slug,
+        description=description,
+        public=public,
+        escalation_policy=escalation_policy,
+    )
     attribute_history(service, actor).save()
     return service
 
@@ -58,14 +73,17 @@ def service_create(
 def service_update(*, actor: AuthUser, service: Service, **fields: Any) -> Service:
     locked = Service.objects.select_for_update().get(pk=service.pk)
     team_require_member(actor=actor, team=locked.team)
-    policy = fields.get("escalation_policy")
-    if policy is not None and policy.team_id != locked.team_id:
+    _policy_of_team_check(fields.get("escalation_policy"), locked.team_id)
+    save_changed(locked, actor, fields)
+    return locked
+
+
+def _policy_of_team_check(policy: Any, team_id: int) -> None:
+    if policy is not None and policy.team_id != team_id:
         raise InvalidInput(
             "The escalation policy must belong to the service's team.",
             errors={"escalation_policy": ["Not a policy of this service's team."]},
         )
-    save_changed(locked, actor, fields)
-    return locked
 
 
 @transaction.atomic

@@ -2,20 +2,40 @@
 the URL is the credential; rotating it (API or admin) revokes every old subscription."""
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from oncall.contacts.models import OnCallPreference
-from oncall.schedules.ical import shifts_calendar
+from oncall.schedules.ical import FeedSchedule, shifts_calendar
 from oncall.schedules.selectors import schedule_queryset, schedule_shifts, users_by_id
 
 FEED_PAST = timedelta(days=14)
 
 
 FEED_FUTURE = timedelta(days=60)
+
+
+# Shifts are computed this much beyond the feed's window on each side, so the first and
+# the last keep their real start and end (and their UID) instead of being cut at the edge.
+FEED_MARGIN = timedelta(days=35)
+
+
+def _feed_shifts(schedule, now, user_id=None) -> list[tuple[FeedSchedule, Any]]:
+    """The schedule's shifts that overlap [now - FEED_PAST, now + FEED_FUTURE), whole."""
+    first, last = now - FEED_PAST, now + FEED_FUTURE
+    label = FeedSchedule(id=schedule.pk, label=f"{schedule.team.name}: {schedule.name}")
+    return [
+        (label, shift)
+        for shift in schedule_shifts(
+            schedule=schedule, start=first - FEED_MARGIN, end=last + FEED_MARGIN
+        )
+        if shift.end > first and shift.start < last and user_id in (None, shift.user)
+    ]
 
 
 def _response(body: bytes) -> HttpResponse:
@@ -26,13 +46,10 @@ def _response(body: bytes) -> HttpResponse:
 
 def schedule_feed_body(schedule) -> bytes:
     now = timezone.now()
-    shifts = schedule_shifts(schedule=schedule, start=now - FEED_PAST, end=now + FEED_FUTURE)
-    names = {u.pk: u.get_username() for u in users_by_id({s.user for s in shifts}).values()}
+    shifts = _feed_shifts(schedule, now)
+    names = {u.pk: u.get_username() for u in users_by_id({s.user for _, s in shifts}).values()}
     return shifts_calendar(
-        name=f"{schedule.team.name}: {schedule.name}",
-        shifts=[(schedule.name, s) for s in shifts],
-        usernames=names,
-        now=now,
+        name=f"{schedule.team.name}: {schedule.name}", shifts=shifts, usernames=names, now=now
     )
 
 
@@ -53,24 +70,13 @@ def user_feed(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     user = preference.user
     now = timezone.now()
-    schedules = schedule_queryset().filter(layers__members__user=user).distinct()
-    mine = []
-    for schedule in schedules:
-        for shift in schedule_shifts(
-            schedule=schedule, start=now - FEED_PAST, end=now + FEED_FUTURE
-        ):
-            if shift.user == user.pk:
-                mine.append((schedule.name, shift))
-    # Overrides put people on schedules whose layers they are not on.
-    schedules_with_overrides = (
-        schedule_queryset().filter(overrides__user=user).exclude(pk__in=[s.pk for s in schedules])
+    # On a layer, or put on a schedule by an override.
+    schedules = (
+        schedule_queryset()
+        .filter(Q(layers__members__user=user) | Q(overrides__user=user))
+        .distinct()
     )
-    for schedule in schedules_with_overrides.distinct():
-        for shift in schedule_shifts(
-            schedule=schedule, start=now - FEED_PAST, end=now + FEED_FUTURE
-        ):
-            if shift.user == user.pk:
-                mine.append((schedule.name, shift))
+    mine = [pair for schedule in schedules for pair in _feed_shifts(schedule, now, user.pk)]
     mine.sort(key=lambda pair: pair[1].start)
     return _response(
         shifts_calendar(

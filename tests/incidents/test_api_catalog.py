@@ -4,6 +4,7 @@ import pytest
 
 from incidents.models import Service
 from tests.incidents.factories import ServiceFactory
+from tests.oncall.factories import make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -52,3 +53,23 @@ def test_service_list_query_count(api, team, member, django_assert_max_num_queri
         ServiceFactory(team=team)
     with django_assert_max_num_queries(4):
         assert client.get("/api/v1/services/").json()["count"] == 12
+
+
+def test_creating_a_service_keeps_public_and_its_escalation_policy(api, team, other_team, member):
+    ours, theirs = make_policy(team, []), make_policy(other_team, [])
+    client = api.as_user(member)
+    created = client.post(
+        "/api/v1/services/",
+        {"team": team.pk, "name": "Checkout", "public": True, "escalation_policy": ours.pk},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    service = Service.objects.get(pk=created.json()["id"])
+    assert (service.public, service.escalation_policy_id) == (True, ours.pk)
+    refused = client.post(
+        "/api/v1/services/",
+        {"team": team.pk, "name": "Ledger", "escalation_policy": theirs.pk},
+        format="json",
+    )
+    assert refused.status_code in (400, 404)
+    assert not Service.objects.filter(name="Ledger").exists()

@@ -438,3 +438,27 @@ def test_contact_methods_crud(api, alice, outsider):
     )
     assert patched.json()["enabled"] is False
     assert client.delete(f"/api/v1/users/me/contact-methods/{method['id']}/").status_code == 204
+
+
+def test_my_feed_on_two_teams_primary_rotas_has_distinct_uids_and_whole_shifts(
+    api, client, team, other_team, alice, bob, outsider
+):
+    other_team.memberships.create(user=alice)
+    weekly = {"rotation": "weekly", "handoff_time": time(9)}
+    make_schedule(team, [{**weekly, "users": [alice, bob], "start": date(2026, 3, 2)}])
+    make_schedule(other_team, [{**weekly, "users": [alice, outsider], "start": date(2026, 3, 2)}])
+    with time_machine.travel(T0, tick=False):
+        url = api.as_user(alice).get("/api/v1/users/me/oncall-preferences/").json()["ical_url"]
+        events = Calendar.from_ical(client.get(url.split("localhost:8000", 1)[1]).content).walk(
+            "VEVENT"
+        )
+    uids = [str(e["UID"]) for e in events]
+    assert len(uids) == len(set(uids))
+    assert {str(e["SUMMARY"]) for e in events} == {
+        f"On call: alice ({team.name}: Primary)",
+        f"On call: alice ({other_team.name}: Primary)",
+    }
+    # Every shift starts and ends at a 09:00 handoff: none is cut at the feed's window.
+    for event in events:
+        for edge in (event.decoded("DTSTART"), event.decoded("DTEND")):
+            assert (edge.hour, edge.minute) == (9, 0), edge
