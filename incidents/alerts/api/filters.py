@@ -2,7 +2,9 @@
 (``q``) and a label (``label=severity:critical``)."""
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from incidents.alerts import selectors
 from incidents.alerts.models import Alert
@@ -28,4 +30,7 @@ class AlertFilter(django_filters.FilterSet):
         key, sep, label_value = value.partition(":")
         if not sep or not key.strip():
             return queryset.none()
-        return queryset.filter(**{f"labels__{key.strip()}": label_value.strip()})
+        # The key is one JSON key taken literally: it never becomes part of an ORM lookup
+        # (``a__regex`` is the label named "a__regex", not a regular expression on "a").
+        text = Cast(KeyTextTransform(key.strip(), "labels"), TextField())
+        return queryset.alias(_label=text).filter(_label=label_value.strip())
