@@ -3,7 +3,7 @@
 request's body and query parameters."""
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -76,7 +76,10 @@ def query_instant(request: Request, name: str, default: datetime | None = None) 
         if default is not None:
             return default
         raise InvalidInput(f"{name} is required.", errors={name: ["This parameter is required."]})
-    value = parse_datetime(raw.replace(" ", "+"))
+    try:
+        value = parse_datetime(raw.replace(" ", "+"))
+    except ValueError:  # a well-formed but impossible value: 2026-02-30, an offset of +25:00
+        value = None
     if value is None:
         raise InvalidInput(
             f"{name} must be an ISO 8601 datetime.", errors={name: ["Not an ISO 8601 datetime."]}
@@ -86,7 +89,17 @@ def query_instant(request: Request, name: str, default: datetime | None = None) 
             f"{name} needs a time zone offset (e.g. Z or +01:00).",
             errors={name: ["Give a time zone offset."]},
         )
+    # Windows are computed around the instant; near year 1 or 9999 they would overflow.
+    if not QUERY_INSTANT_FIRST <= value <= QUERY_INSTANT_LAST:
+        raise InvalidInput(
+            f"{name} must be between {QUERY_INSTANT_FIRST.year} and {QUERY_INSTANT_LAST.year}.",
+            errors={name: ["Out of range."]},
+        )
     return value
+
+
+QUERY_INSTANT_FIRST = datetime(1970, 1, 1, tzinfo=UTC)
+QUERY_INSTANT_LAST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 class Pagination(PageNumberPagination):

@@ -169,6 +169,18 @@ def test_shifts_endpoint_merges_and_names_users(api, team, member, alice, bob):
     ]
     for params in ({"start": "x", "end": "y"}, {"start": "2026-03-02T09:00:00"}, {}):
         assert api.get(f"/api/v1/schedules/{schedule.pk}/shifts/", params).status_code == 400
+    # Well-formed but impossible, or so far out the window overflows: 400s, not 500s.
+    for start, end in (
+        ("2026-03-02T09:00:00+25:00", "2026-03-04T09:00:00Z"),
+        ("0001-01-01T00:00:00+01:00", "0001-01-02T00:00:00Z"),
+        ("9999-12-31T00:00:00Z", "9999-12-31T23:00:00-01:00"),
+        ("2026-02-30T09:00:00Z", "2026-03-04T09:00:00Z"),
+    ):
+        response = api.get(f"/api/v1/schedules/{schedule.pk}/shifts/", {"start": start, "end": end})
+        assert response.status_code == 400, (start, response.content)
+        assert "start" in response.json()["errors"]
+        at = api.get(f"/api/v1/schedules/{schedule.pk}/oncall/", {"at": start})
+        assert at.status_code == 400, start
 
 
 def test_schedule_shows_gaps_and_users_without_contact_method(api, team, member, alice, bob):

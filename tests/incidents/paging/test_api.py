@@ -87,6 +87,9 @@ def test_load_report_hours_and_pages_per_week_flags_over_ten(
     assert rows["bob"]["pages"] == 0 and rows["bob"]["over_target"] is False
     assert client.get("/api/v1/oncall/load/").status_code == 400
     assert client.get("/api/v1/oncall/load/", {"team": team.pk, "since": "bad"}).status_code == 400
+    for until in ("2026-03-09T00:00:00+25:00", "0001-01-05T00:00:00Z", "9999-12-31T23:59:59-12:00"):
+        response = client.get("/api/v1/oncall/load/", {"team": team.pk, "until": until})
+        assert response.status_code == 400 and "until" in response.json()["errors"], until
 
 
 def test_load_report_other_team_is_404(api, team, outsider):
