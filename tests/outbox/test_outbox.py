@@ -215,3 +215,36 @@ def test_a_destination_that_hangs_holds_at_most_two_senders(clock, settings):
         assert busy.requests == []
         assert services.message_deliver(message_id=elsewhere.pk) == MessageStatus.SENT
         assert len(other.requests) == 1
+
+
+@pytest.mark.parametrize("transport", ["slack", "webhook"])
+def test_a_redirect_is_never_followed_past_the_address_guard(clock, transport):
+    """A Slack incoming webhook or a webhook URL that answers 307 to somewhere else (a
+    private address the guard would refuse) is not followed: nothing reaches the target."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.harness.receivers import LocalServer
+
+    with HttpReceiver() as target:
+
+        class Redirect(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(307)
+                self.send_header("Location", target.url + "/internal")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        with LocalServer(ThreadingHTTPServer(("127.0.0.1", 0), Redirect)) as redirector:
+            url = f"http://127.0.0.1:{redirector.port}/hook"
+            payload = {"text": "SEV1"} if transport == "slack" else {"body": {}}
+            message = enqueue(
+                key=f"r-{transport}", transport=transport, address=url, payload=payload
+            )
+            services.outbox_send_due()
+        message.refresh_from_db()
+        assert target.requests == []
+        assert message.status != MessageStatus.SENT and "307" in message.last_error
