@@ -105,14 +105,18 @@ def page_due_at(
     )
 
 
-def ack_token(*, incident_id: int, user_id: int) -> str:
-    return signing.dumps({"i": incident_id, "u": user_id}, salt=ACK_SALT)
+def ack_token(*, incident_id: int, user_id: int, reopen_count: int = 0) -> str:
+    """A signed link token for one person and one escalation of the incident: the
+    incident's ``reopen_count`` is part of it, so a link sent before a resolve never
+    acknowledges the incident once it is reopened."""
+    return signing.dumps({"i": incident_id, "u": user_id, "r": reopen_count}, salt=ACK_SALT)
 
 
-def ack_token_read(token: str) -> tuple[int, int]:
-    """(incident_id, user_id); raises ``signing.BadSignature`` (or ``SignatureExpired``)."""
+def ack_token_read(token: str) -> tuple[int, int, int]:
+    """(incident_id, user_id, reopen_count); raises ``signing.BadSignature`` (or
+    ``SignatureExpired``). Tokens from before the count was carried read as 0."""
     data = signing.loads(token, salt=ACK_SALT, max_age=settings.ACK_LINK_MAX_AGE_SECONDS)
-    return int(data["i"]), int(data["u"])
+    return int(data["i"]), int(data["u"]), int(data.get("r", 0))
 
 
 def page_key(page: Page) -> str:
@@ -246,7 +250,9 @@ def _message(pages: list[Page], user: AbstractBaseUser) -> channels.Message:
         if incident.pk in seen:
             continue
         seen.add(incident.pk)
-        token = ack_token(incident_id=incident.pk, user_id=user.pk)
+        token = ack_token(
+            incident_id=incident.pk, user_id=user.pk, reopen_count=incident.reopen_count
+        )
         items.append(
             channels.MessageItem(
                 incident_id=incident.pk,

@@ -24,7 +24,7 @@ from incidents.paging.services import ack_token_read
 @require_http_methods(["GET", "POST"])
 def acknowledge_link(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        incident_id, user_id = ack_token_read(token)
+        incident_id, user_id, reopen_count = ack_token_read(token)
     except signing.SignatureExpired:
         return render(
             request, "incidents/ack.html", {"error": "This link has expired."}, status=410
@@ -39,6 +39,12 @@ def acknowledge_link(request: HttpRequest, token: str) -> HttpResponse:
         return render(
             request, "incidents/ack.html", {"error": "This link is not valid."}, status=404
         )
+    if incident.reopen_count != reopen_count:
+        stale = (
+            f"This link was sent before {incident.reference} was reopened. Use the link in the "
+            "newest page, or acknowledge on the incident's page."
+        )
+        return render(request, "incidents/ack.html", {"error": stale}, status=410)
     context = {"incident": incident, "paged_user": user}
     if request.method == "POST":
         if incident.status != IncidentStatus.TRIGGERED:

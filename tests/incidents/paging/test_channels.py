@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.core import mail
 
+from incidents import services as incident_services
 from incidents.models import IncidentStatus
 from incidents.paging import services as paging
 from incidents.paging.models import Page, PageStatus
@@ -174,3 +175,27 @@ def test_acknowledge_link_tampered_or_expired(clock, client, team, alice, incide
     assert client.post(f"/ack/{token}/").status_code == 410
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.TRIGGERED
+
+
+def test_a_link_sent_before_a_resolve_does_not_acknowledge_the_reopened_incident(
+    clock, committing, client, team, alice, declare
+):
+    make_policy(team, [(5, [alice])])
+    incident = declare(team)
+    old_link = mail.outbox[0].body.split("Acknowledge: ")[1].split()[0]
+    old_path = old_link.split("localhost:8000", 1)[1]
+    with committing():
+        incident_services.incident_resolve(incident=incident, actor=alice, message="Fixed")
+        incident = incident_services.incident_reopen(incident=incident, actor=alice, message="Back")
+    assert incident.status == IncidentStatus.TRIGGERED
+    response = client.post(old_path)
+    assert response.status_code == 410 and b"before" in response.content
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.TRIGGERED
+    # The page sent for the reopened incident carries a link that works.
+    new_link = mail.outbox[-1].body.split("Acknowledge: ")[1].split()[0]
+    assert new_link != old_link
+    with committing():
+        assert client.post(new_link.split("localhost:8000", 1)[1]).status_code == 200
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.ACKNOWLEDGED

@@ -328,7 +328,7 @@ def test_contact_method_with_no_address_records_a_failed_page(
 
 def test_ack_token_round_trip(team, people, incident):
     token = paging.ack_token(incident_id=incident.pk, user_id=people["alice"].pk)
-    assert paging.ack_token_read(token) == (incident.pk, people["alice"].pk)
+    assert paging.ack_token_read(token) == (incident.pk, people["alice"].pk, 0)
 
 
 def test_broken_schedule_falls_through_to_managers(clock, committing, team, people, declare):
