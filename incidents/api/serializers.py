@@ -19,6 +19,11 @@ from outbox.models import Urgency
 User = get_user_model()
 
 
+# Summaries, impact and descriptions are read by people: 20,000 characters is about eight
+# pages. Longer text (a 2 MiB log) belongs in an attachment or a link.
+INCIDENT_TEXT_MAX = 20_000
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class TeamScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
     """A primary key limited to what the requesting user may see, with an error that
@@ -207,7 +212,9 @@ class ServiceInputSerializer(serializers.Serializer):
     team = TeamScopedPrimaryKeyField(model_name="team", queryset_for_user=teams_visible_to)
     name = serializers.CharField(max_length=100)
     slug = serializers.SlugField(max_length=100, required=False, allow_blank=True)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=INCIDENT_TEXT_MAX
+    )
     public = serializers.BooleanField(
         required=False, default=False, help_text="Shown on the status page."
     )
@@ -222,7 +229,9 @@ class ServiceInputSerializer(serializers.Serializer):
 
 class ServiceUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=INCIDENT_TEXT_MAX
+    )
     public = serializers.BooleanField(required=False, help_text="Shown on the status page.")
     escalation_policy = TeamScopedPrimaryKeyField(
         model_name="escalation policy",
@@ -236,7 +245,9 @@ class IncidentCreateInputSerializer(serializers.Serializer):
     team = TeamScopedPrimaryKeyField(model_name="team", queryset_for_user=teams_visible_to)
     title = serializers.CharField(max_length=255)
     severity = SeverityField()
-    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    summary = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=INCIDENT_TEXT_MAX
+    )
     commander = UserIdField(required=False, allow_null=True, default=None)
     scribe = UserIdField(required=False, allow_null=True, default=None)
     communications_lead = UserIdField(required=False, allow_null=True, default=None)
@@ -248,7 +259,9 @@ class IncidentCreateInputSerializer(serializers.Serializer):
         default=list,
         max_length=100,
     )
-    impact = serializers.CharField(required=False, allow_blank=True, default="")
+    impact = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=INCIDENT_TEXT_MAX
+    )
     private = serializers.BooleanField(required=False, default=False)
 
 
@@ -260,7 +273,7 @@ class IncidentUpdateInputSerializer(StrictInputMixin, serializers.Serializer):
 
     title = serializers.CharField(max_length=255, required=False)
     severity = SeverityField(required=False)
-    summary = serializers.CharField(required=False, allow_blank=True)
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=INCIDENT_TEXT_MAX)
     commander = UserIdField(required=False, allow_null=True)
     scribe = UserIdField(required=False, allow_null=True)
     communications_lead = UserIdField(required=False, allow_null=True)
@@ -271,7 +284,7 @@ class IncidentUpdateInputSerializer(StrictInputMixin, serializers.Serializer):
         required=False,
         max_length=100,
     )
-    impact = serializers.CharField(required=False, allow_blank=True)
+    impact = serializers.CharField(required=False, allow_blank=True, max_length=INCIDENT_TEXT_MAX)
     private = serializers.BooleanField(required=False)
 
 

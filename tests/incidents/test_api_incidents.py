@@ -135,6 +135,8 @@ def test_reopen_only_from_resolved(api, incident, member):
         ({"team": None, "title": "x", "severity": "SEV1", "private": "perhaps"}, "private"),
         ({"team": 10**30, "title": "x", "severity": "SEV1"}, "team"),
         ({"team": None, "title": "a\x00b", "severity": "SEV1"}, "title"),
+        ({"team": None, "title": "x", "severity": "SEV1", "summary": "x" * 20_001}, "summary"),
+        ({"team": None, "title": "x", "severity": "SEV1", "impact": "x" * 20_001}, "impact"),
     ],
 )
 def test_bad_input_is_400_naming_the_field(api, team, member, payload, field):
@@ -191,6 +193,11 @@ def test_partial_update_changes_fields_and_refuses_status(api, incident, member,
     assert empty.status_code == 400
     kinds = list(incident.timeline.values_list("kind", flat=True))
     assert kinds == ["declared", "severity_changed", "updated"]
+    # 2 MiB of summary is refused and loses nothing already stored.
+    huge = client.patch(f"{URL}{incident.pk}/", {"summary": "x" * (2 * 1024 * 1024)})
+    assert huge.status_code == 400 and "summary" in huge.json()["errors"]
+    incident.refresh_from_db()
+    assert incident.summary == "Worse"
 
 
 def test_idempotency_key_returns_the_first_incident(api, team, member):
