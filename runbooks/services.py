@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from common.errors import Conflict, InvalidInput
 from common.history import attribute_history, fields_apply
+from common.jsontext import unstorable_text
 from incidents.communication.tasks import email_later
 from incidents.links import incident_url, page_url
 from incidents.models import Incident, Service, Severity
@@ -44,6 +45,9 @@ def validate_matchers(raw: Any) -> dict[str, Any]:
         raise InvalidInput("matchers must be an object.", errors={"matchers": ["Not an object."]})
     unknown = sorted(set(raw) - {"alert_names", "labels", "title_keywords"})
     errors: list[str] = [f"Unknown key {key!r}." for key in unknown]
+    problem = unstorable_text(raw)
+    if problem:
+        raise InvalidInput("Invalid runbook matchers.", errors={"matchers": [problem]})
     out: dict[str, Any] = {"alert_names": [], "labels": {}, "title_keywords": []}
     for key in ("alert_names", "title_keywords"):
         value = raw.get(key) or []

@@ -12,6 +12,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "common.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Strict JSON: NaN, Infinity, 1e999 and lone surrogates are a 400, not a 500 later.
+    "DEFAULT_PARSER_CLASSES": [
+        "common.api.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -24,6 +30,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from drf-spectacular-sidecar (our own static files): /api/docs/ works
+    # offline and under the Content-Security-Policy, with nothing from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # Several models have a "status" or "kind" with different choices (incidents, pages,
     # alerts, postmortems, action items, timeline events, contact methods): name each enum.
     "ENUM_NAME_OVERRIDES": {

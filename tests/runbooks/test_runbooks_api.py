@@ -49,6 +49,8 @@ def test_create_render_and_read(api, team, member, service):
         ({"matchers": {"labels": ["env=prod"]}}, "matchers"),
         ({"matchers": {"colour": []}}, "matchers"),
         ({"matchers": "nope"}, "matchers"),
+        ({"matchers": {"labels": {"env": "pr\x00od"}}}, "matchers"),
+        ({"matchers": {"labels": {"e\x00nv": "prod"}}}, "matchers"),
         ({"review_interval_days": 0}, "review_interval_days"),
         ({"title": ""}, "title"),
         ({"severity_hint": "SEV9"}, "severity_hint"),
@@ -183,3 +185,21 @@ def test_coverage_on_a_known_data_set(api, team, member):
     assert body["alert_names"] == []
     assert body["alert_names_available"] is True
     assert api.as_user(member).get("/api/v1/runbooks/coverage/").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"labels": {"env": "\\ud800"}}',
+        '{"labels": {"\\udfff": "prod"}}',
+        '{"labels": {"env": NaN}}',
+        '{"labels": {"env": 1e999}}',
+    ],
+)
+def test_text_and_numbers_the_database_cannot_store_are_a_400(api, team, member, raw):
+    body = f'{{"team": {team.pk}, "title": "T", "body": "Steps", "matchers": {raw}}}'
+    response = api.as_user(member).post(
+        "/api/v1/runbooks/", data=body, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    assert "JSON parse error" in response.json()["detail"]

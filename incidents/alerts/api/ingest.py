@@ -20,22 +20,17 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.api import StrictJSONParser
 from common.errors import DomainError, InvalidInput, NotFound, RateLimited
+from common.jsontext import NonFiniteNumber, json_decode, unstorable_text, unstorable_text_at
 from incidents.alerts.parsers import events_v2
 from incidents.alerts.parsers.alertmanager import InvalidPayload, parse_notification
-from incidents.alerts.parsers.events import (
-    MAX_EVENT_BYTES,
-    NonFiniteNumber,
-    json_decode,
-    unstorable_text,
-)
+from incidents.alerts.parsers.events import MAX_EVENT_BYTES
 from incidents.alerts.parsers.webhook import parse_webhook
 from incidents.alerts.services.inbox import alert_event_receive
 from incidents.alerts.services.ingest import alert_ingest
@@ -77,7 +72,7 @@ def enqueue(request: HttpRequest) -> JsonResponse:
     try:
         body: Any = json_decode(raw)
     except RecursionError:
-        return _pd_error("Event object is invalid", ["The body is nested too deeply."])
+        return _pd_error("Event object is invalid", ["The body is not valid JSON."])
     except NonFiniteNumber as exc:
         return _pd_error("Event object is invalid", [str(exc)])
     except (ValueError, UnicodeDecodeError):
@@ -122,31 +117,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-class _JSONParser(JSONParser):
-    """Strict JSON (``json_decode``): no NaN, Infinity or out-of-range numbers, which the
-    database cannot store, and no document nested too deep to decode."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return json_decode(stream.read() if stream is not None else b"")
-        except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply.") from None
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ParseError(f"JSON parse error - {exc}") from None
-
-
 class _KeyedIngestView(APIView):
     """Authenticated by the routing key in the URL."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    parser_classes = [_JSONParser]
+    parser_classes = [StrictJSONParser]
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        problem = unstorable_text(request.data)
-        if problem:
-            raise InvalidInput("This text cannot be stored.", errors={"body": [problem]})
+        found = unstorable_text_at(request.data)
+        if found:
+            raise InvalidInput(
+                "This text cannot be stored.", errors={found[0]: [f"Contains {found[1]}."]}
+            )
 
     def _integration(self, routing_key: str):
         integration = integration_by_routing_key(routing_key)

@@ -1,11 +1,10 @@
 """The one shape every integration's input is turned into before ingestion, and the
 helpers every parser shares: the event actions, dedup keys (derived for events that carry
-none, hashed when too long for the column), strict JSON decoding and the check for text
-PostgreSQL cannot store. Pure: no database access."""
+none, hashed when too long for the column) and the size limit of an event. Pure: no
+database access (strict JSON decoding lives in ``common.jsontext``)."""
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -50,57 +49,3 @@ def bounded_dedup_key(prefix: str, key: str) -> str:
 
 # PagerDuty documents 512 KB as the largest event it accepts.
 MAX_EVENT_BYTES = 512 * 1024
-
-
-class NonFiniteNumber(ValueError):
-    """``NaN``, ``Infinity`` or a number beyond a float's range: not storable as JSON."""
-
-
-def _refuse_constant(name: str) -> Any:
-    raise NonFiniteNumber(f"{name} is not a JSON number.")
-
-
-def _finite_float(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise NonFiniteNumber(f"The number {text[:40]} is too large.")
-    return number
-
-
-def json_decode(raw: bytes | str) -> Any:
-    """Strict JSON: ``NaN``, ``Infinity`` and numbers too large for a float (``1e999``)
-    are refused (``ValueError``), as PostgreSQL's jsonb refuses them."""
-    return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
-
-
-def _unstorable(text: str) -> str | None:
-    if "\x00" in text:
-        return "a NUL character (\\u0000)"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "a lone surrogate (such as \\ud800), which is not valid Unicode"
-    return None
-
-
-def unstorable_text(value: Any) -> str | None:
-    """What makes a decoded JSON document unstorable in PostgreSQL's text and jsonb, as
-    "'<path>' contains …" — a NUL character or a lone surrogate in a key or a string — or
-    None. Iterative, so any depth the decoder accepted is walked without recursion."""
-    pending: list[tuple[Any, str]] = [(value, "")]
-    while pending:
-        item, where = pending.pop()
-        if isinstance(item, str):
-            problem = _unstorable(item)
-            if problem:
-                return f"'{where or '(document)'}' contains {problem}."
-        elif isinstance(item, dict):
-            for key, child in item.items():
-                child_path = f"{where}.{key}" if where else str(key)
-                problem = _unstorable(str(key))
-                if problem:
-                    return f"'{child_path}' contains {problem}."
-                pending.append((child, child_path))
-        elif isinstance(item, list):
-            pending.extend((child, f"{where}[{index}]") for index, child in enumerate(item))
-    return None
