@@ -12,15 +12,12 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import exceptions, serializers, status
-from rest_framework.exceptions import ParseError
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.errors import DomainError, InvalidInput
-from common.jsontext import json_decode, unstorable_text
 
 
 class StrictInputMixin:
@@ -193,22 +190,3 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         else:
             response.data = {"detail": str(detail), "errors": {}}
     return response
-
-
-class StrictJSONParser(JSONParser):
-    """DRF's JSON parser, strict as ``common.jsontext.json_decode``: ``NaN``, ``Infinity``,
-    out-of-range numbers, lone surrogates and documents nested too deep are a 400 naming
-    the problem, never a 500 when the row is written. (NUL characters are left to the
-    fields: DRF's ``CharField`` refuses them with the field's name.)"""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            data = json_decode(stream.read() if stream is not None else b"")
-        except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply.") from None
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ParseError(f"JSON parse error - {exc}") from None
-        problem = unstorable_text(data, nul=False)
-        if problem:
-            raise ParseError(f"JSON parse error - {problem}")
-        return data

@@ -14,7 +14,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # Strict JSON: NaN, Infinity, 1e999 and lone surrogates are a 400, not a 500 later.
     "DEFAULT_PARSER_CLASSES": [
-        "common.api.StrictJSONParser",
+        "common.parsers.StrictJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

@@ -14,3 +14,5 @@ PAGERDUTY_EVENTS_URL = "http://127.0.0.1:9"
 TWILIO_API_URL = "http://127.0.0.1:9"
 # Receivers in tests are local servers; the outbound-guard tests turn the guard back on.
 OUTBOUND_ALLOW_PRIVATE_NETWORKS = True
+# Tests compare links with this address, whatever PORT `make` exports.
+SITE_URL = "http://localhost:8000"

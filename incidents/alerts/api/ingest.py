@@ -25,9 +25,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import StrictJSONParser
 from common.errors import DomainError, InvalidInput, NotFound, RateLimited
 from common.jsontext import NonFiniteNumber, json_decode, unstorable_text, unstorable_text_at
+from common.parsers import StrictJSONParser
 from incidents.alerts.parsers import events_v2
 from incidents.alerts.parsers.alertmanager import InvalidPayload, parse_notification
 from incidents.alerts.parsers.events import MAX_EVENT_BYTES
