@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
+# The web server's port; settings build SITE_URL (links in emails, integration URLs) from it
+# unless SITE_URL is set: `make run PORT=8080` gives http://localhost:8080.
+export PORT
 
 .PHONY: run test install lint format check clean mutation
 
@@ -22,7 +25,7 @@ run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo ""
-	@echo "Tocsin is starting on http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/, API docs: /api/docs/)"
+	@echo "Tocsin is starting on http://localhost:$(PORT)/  (admin: /admin/, API docs: /api/docs/)"
 	@echo "Sign in as admin / tocsin-demo (staff), or priya, sam, olivia, marco, lena, diego with the same password."
 	@echo "Press Ctrl-C to stop the web server, worker and beat."
 	@echo ""
@@ -36,7 +39,12 @@ run: $(STAMP)
 	$(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
 
 ## The test suite: SQLite by default; set DATABASE_URL=postgres://... for PostgreSQL.
+## The browser tests (tests/e2e) need /usr/bin/chromium, node, and `npm ci` in tests/e2e
+## and tests/e2e/oidc; where those are missing they are skipped, and pytest's summary
+## ends with one line saying which were skipped and what to install.
 test: $(STAMP)
+	@test -x /usr/bin/chromium || echo "Browser tests will be skipped: install Chromium (apt-get install chromium)."
+	@test -f tests/e2e/node_modules/axe-core/axe.min.js || echo "Accessibility tests will be skipped: run npm ci in tests/e2e."
 	$(BIN)/pytest
 
 ## Mutation testing of the paging engine, delivery, the outbox and the incident lifecycle

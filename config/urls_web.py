@@ -6,6 +6,7 @@ API route can share a short name (``incident-detail``) and never shadow each oth
 
 from django.urls import path
 
+from incidents.alerts.web import urls as integrations_urls
 from incidents.communication.web import urls as status_urls
 from incidents.paging.web.views import acknowledge_link
 from incidents.reporting.web import urls as reporting_urls
@@ -23,5 +24,6 @@ urlpatterns = [
     *oncall_urls.urlpatterns,
     *runbooks_urls.urlpatterns,
     *status_urls.urlpatterns,
+    *integrations_urls.urlpatterns,
     path("ack/<str:token>/", acknowledge_link, name="incident-ack-link"),
 ]

@@ -14,12 +14,14 @@ from oncall.teams.models import Team, TeamRole
 @transaction.atomic
 def oncall_demo_seed(*, team: Team) -> tuple[Schedule, EscalationPolicy] | None:
     """The team's "Primary" schedule (a weekly rotation of its members in name order,
-    handing off at 09:00 London time from this week's Monday) and its "Default" policy,
+    handing off at 09:00 London time, starting last week's Monday) and its "Default" policy,
     made the team's policy if it has none. A team without members gets nothing (None)."""
     members = list(team.memberships.select_related("user").order_by("user__username"))
     if not members:
         return None
-    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
+    # Last week's Monday: this week's 09:00 handoff may still be ahead (a Monday
+    # morning), and someone must be on call from the moment the demo is seeded.
+    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday() + 7)
     schedule, created = Schedule.objects.get_or_create(
         team=team, name="Primary", defaults={"time_zone": "Europe/London"}
     )

@@ -33,7 +33,8 @@ ALLOWED_HOSTS = env_list(
 )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Absolute base URL used in links we send out (pages, acknowledge links, integration URLs).
-SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+# Unset, it is the development server's own address: ``PORT`` (``make run`` exports it).
+SITE_URL = (env_str("SITE_URL") or f"http://localhost:{env_int('PORT', 8000)}").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -23,3 +23,17 @@ def test_oncall_demo_seed_is_idempotent(team, manager):
         "bob",
         "priya",
     ]
+
+
+def test_somebody_is_on_call_as_soon_as_the_demo_is_seeded_even_on_a_monday_morning(team, manager):
+    import datetime
+
+    import time_machine
+
+    from oncall.schedules.selectors import schedule_oncall_user_id
+
+    member_of(team, "alice")
+    # Monday 07:00 in London: before the week's 09:00 handoff.
+    with time_machine.travel(datetime.datetime(2026, 3, 9, 7, 0, tzinfo=datetime.UTC), tick=False):
+        schedule, _policy = oncall_demo_seed(team=team)
+        assert schedule_oncall_user_id(schedule=schedule) is not None

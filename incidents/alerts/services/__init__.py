@@ -1,7 +1,8 @@
 """The alerts room's services: ``integrations`` (where monitoring tools send events),
 ``ratelimit`` (the per-integration limit and pruning), ``ingest`` (applying an event:
 dedup, alert, incident), ``inbox`` (the Events API's receive-now, apply-after-commit
-inbox) and ``storms`` (grouping an alert storm into one incident)."""
+inbox), ``storms`` (grouping an alert storm into one incident) and ``test_events`` (a
+test event sent from an integration's page)."""
 
 from incidents.alerts.services.inbox import (
     alert_event_receive,
@@ -25,6 +26,7 @@ from incidents.alerts.services.ratelimit import (
     ingest_rate_check,
     ingest_rate_windows_prune,
 )
+from incidents.alerts.services.test_events import integration_send_test_event
 
 __all__ = [
     "IngestResult",
@@ -40,5 +42,6 @@ __all__ = [
     "integration_by_routing_key",
     "integration_create",
     "integration_rotate_key",
+    "integration_send_test_event",
     "integration_update",
 ]
