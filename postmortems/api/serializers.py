@@ -63,6 +63,7 @@ class ActionItemOutputSerializer(serializers.ModelSerializer):
     sla_breached_at = serializers.DateTimeField(
         source="marked_overdue_at",
         read_only=True,
+        allow_null=True,
         help_text="When the overdue task first saw it overdue (same as marked_overdue_at).",
     )
 
@@ -136,7 +137,7 @@ class PostmortemListOutputSerializer(serializers.ModelSerializer):
     owner = UserRefSerializer(allow_null=True, read_only=True)
     overdue = serializers.SerializerMethodField()
     completed_at = serializers.DateTimeField(
-        source="published_at", read_only=True, help_text="Same as published_at."
+        source="published_at", read_only=True, allow_null=True, help_text="Same as published_at."
     )
 
     class Meta:

@@ -30,7 +30,7 @@ class IncidentPagesView(APIView):
 class OnCallLoadView(APIView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("team", int),
+            OpenApiParameter("team", int, required=True),
             OpenApiParameter("since", str, required=False),
             OpenApiParameter("until", str, required=False),
         ],

@@ -132,6 +132,16 @@ class GapOutputSerializer(serializers.Serializer):
     end = serializers.DateTimeField()
 
 
+class ScheduleDetailOutputSerializer(ScheduleOutputSerializer):
+    """A schedule as ``GET /schedules/{id}/`` answers it: with its gaps (the views add them
+    from ``schedule_gaps``; this class says so in the schema)."""
+
+    gaps = GapOutputSerializer(many=True, read_only=True, help_text="Gaps in the next 14 days.")
+
+    class Meta(ScheduleOutputSerializer.Meta):
+        fields = [*ScheduleOutputSerializer.Meta.fields, "gaps"]
+
+
 class OverrideOutputSerializer(serializers.ModelSerializer):
     user = UserRefSerializer(read_only=True)
 

@@ -21,6 +21,7 @@ from oncall.schedules.api.serializers import (
     GapOutputSerializer,
     OverrideInputSerializer,
     OverrideOutputSerializer,
+    ScheduleDetailOutputSerializer,
     ScheduleInputSerializer,
     ScheduleOutputSerializer,
     ScheduleUpdateInputSerializer,
@@ -71,7 +72,7 @@ class ScheduleViewSet(viewsets.GenericViewSet):
         )
         return self.get_paginated_response(self._render(list(schedules), many=True))
 
-    @extend_schema(responses={200: ScheduleOutputSerializer})
+    @extend_schema(responses={200: ScheduleDetailOutputSerializer})
     def retrieve(self, request: Request, pk=None) -> Response:
         schedule = self._get(pk)
         data = self._render(schedule)
@@ -120,7 +121,8 @@ class ScheduleViewSet(viewsets.GenericViewSet):
         parameters=[OpenApiParameter("start", datetime), OpenApiParameter("end", datetime)],
         responses={200: ShiftOutputSerializer(many=True)},
     )
-    @action(detail=True, methods=["get"])
+    # A bare array, as answered: no pagination (the window is bounded instead).
+    @action(detail=True, methods=["get"], pagination_class=None)
     def shifts(self, request: Request, pk=None) -> Response:
         schedule = self._get(pk)
         start, end = query_instant(request, "start"), query_instant(request, "end")
@@ -149,7 +151,7 @@ class ScheduleViewSet(viewsets.GenericViewSet):
         request=OverrideInputSerializer,
         responses={201: OverrideOutputSerializer},
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def overrides(self, request: Request, pk=None) -> Response:
         schedule = self._get(pk)
         if request.method == "GET":

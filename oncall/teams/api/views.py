@@ -42,7 +42,7 @@ class TeamViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         request=MembershipInputSerializer,
         responses={201: MembershipOutputSerializer},
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def members(self, request: Request, pk: str) -> Response:
         team = selectors.team_get(user=request.user, team_id=pk)
         if request.method == "GET":
