@@ -73,6 +73,7 @@ class WiringConfig(AppConfig):
         # right before the send, hear the outcome (docs/outbox.md, "Purposes").
         paging_delivery.register()
         contact_outbox.register()
+        import_module("oncall.teams.outbox").register()  # invitation e-mails
         mirroring_outbox.register()
         communication_emails.register()
         communication_channels.register()

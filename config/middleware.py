@@ -7,8 +7,11 @@ from django.utils import timezone
 from common.zones import zone_or_none
 from oncall.contacts.selectors import person_time_zone
 
-# The session key holding the reader's zone name (set at first request, replaced on save).
-SESSION_TIME_ZONE_KEY = "tocsin_time_zone"
+# The session key holding the reader's zone name (set at first request, replaced when the
+# profile is saved): it lives next to the profile pages, which write it.
+from oncall.contacts.web.session import SESSION_TIME_ZONE_KEY
+
+__all__ = ["SESSION_TIME_ZONE_KEY", "LoginRequiredMiddleware", "ReaderTimeZoneMiddleware"]
 
 
 class LoginRequiredMiddleware(DjangoLoginRequired):

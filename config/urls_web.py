@@ -11,6 +11,8 @@ from incidents.communication.web import urls as status_urls
 from incidents.paging.web.views import acknowledge_link
 from incidents.reporting.web import urls as reporting_urls
 from incidents.web import urls as incidents_urls
+from oncall.contacts.web import urls as people_urls
+from oncall.teams.web import urls as teams_urls
 from oncall.web import urls as oncall_urls
 from postmortems.web import urls as postmortems_urls
 from runbooks.web import urls as runbooks_urls
@@ -25,5 +27,7 @@ urlpatterns = [
     *runbooks_urls.urlpatterns,
     *status_urls.urlpatterns,
     *integrations_urls.urlpatterns,
+    *people_urls.urlpatterns,
+    *teams_urls.urlpatterns,
     path("ack/<str:token>/", acknowledge_link, name="incident-ack-link"),
 ]

@@ -13,6 +13,8 @@ Environment:
   SAML_NAME, SAML_ATTR_UID / SAML_ATTR_EMAIL / SAML_ATTR_FIRST_NAME / SAML_ATTR_LAST_NAME /
   SAML_ATTR_GROUPS name the IdP's attributes.
   SSO_ALLOWED_EMAIL_DOMAINS   comma-separated; sign-up through SSO only for these domains
+  SIGNUP_OPEN                 anyone may make a local account at /accounts/signup/
+                              (default off: people join by invitation from a team manager)
   TEAM_GROUP_MAPPING          "idp-group=team-slug:role,…" applied at each SSO login
 """
 
@@ -23,6 +25,11 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = True
+# Sign-up is by invitation (oncall.teams.signup): /accounts/signup/ makes an account only
+# for someone who opened a valid invitation link, unless SIGNUP_OPEN. The adapter also
+# proposes the browser's time zone at sign-in to people who never chose one.
+ACCOUNT_ADAPTER = "oncall.contacts.web.accounts.AccountAdapter"
+SIGNUP_OPEN = env_bool("SIGNUP_OPEN", False)
 
 # Every page requires a signed-in user (Django's LoginRequiredMiddleware) except views
 # marked @login_not_required (allauth's own, the public status page, signed acknowledge

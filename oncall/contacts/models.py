@@ -160,6 +160,9 @@ class OnCallPreference(models.Model):
     time_zone = models.CharField(
         max_length=64, default="UTC", validators=[iana_zone_validate], help_text="IANA zone"
     )
+    # When the person chose their zone (on their profile, or by answering the banner that
+    # proposes their browser's zone); None: never asked, so the banner is shown.
+    time_zone_confirmed_at = models.DateTimeField(null=True, blank=True)
     work_starts = models.TimeField(default=datetime.time(9, 0))
     work_ends = models.TimeField(default=datetime.time(18, 0))
     work_days = models.CharField(

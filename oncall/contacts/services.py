@@ -520,3 +520,67 @@ def oncall_preference_rotate_ical_token(*, actor: AuthUser) -> OnCallPreference:
     preference.ical_token = new_feed_token()
     attribute_history(preference, actor).save(update_fields=["ical_token"])
     return preference
+
+
+# --- the person's profile ----------------------------------------------------------------
+
+
+@transaction.atomic
+def person_time_zone_confirm(*, actor: AuthUser, time_zone: str | None = None) -> OnCallPreference:
+    """The person chose their zone: ``time_zone`` (their browser's, say), or None to keep
+    the one they have. Either way they are not asked again."""
+    if time_zone is not None and time_zone_problems(time_zone):
+        raise InvalidInput(
+            "Unknown time zone.", errors={"time_zone": time_zone_problems(time_zone)}
+        )
+    preference, _ = OnCallPreference.objects.select_for_update().get_or_create(user=actor)
+    fields = ["time_zone_confirmed_at"]
+    if time_zone is not None and time_zone != preference.time_zone:
+        preference.time_zone = time_zone
+        fields.append("time_zone")
+    preference.time_zone_confirmed_at = timezone.now()
+    attribute_history(preference, actor).save(update_fields=fields)
+    return preference
+
+
+@transaction.atomic
+def person_profile_update(
+    *,
+    actor: AuthUser,
+    first_name: str,
+    last_name: str,
+    time_zone: str,
+    work_starts: time,
+    work_ends: time,
+    work_days: str,
+) -> OnCallPreference:
+    """The profile page's save: the person's name, their time zone (which counts as
+    chosen) and working hours (low-urgency pages wait for them)."""
+    errors: dict[str, list[str]] = {}
+    if time_zone_problems(time_zone):
+        errors["time_zone"] = time_zone_problems(time_zone)
+    if not set(work_days) <= set("1234567"):
+        errors["work_days"] = ["Pick days of the week."]
+    if len(first_name.strip()) > 150 or len(last_name.strip()) > 150:
+        errors["first_name"] = ["At most 150 characters."]
+    if errors:
+        raise InvalidInput("The profile could not be saved.", errors=errors)
+    name_fields = {"first_name": first_name.strip(), "last_name": last_name.strip()}
+    changed = [name for name, value in name_fields.items() if getattr(actor, name) != value]
+    for name in changed:
+        setattr(actor, name, name_fields[name])
+    if changed:
+        actor.save(update_fields=changed)
+    preference, _ = OnCallPreference.objects.select_for_update().get_or_create(user=actor)
+    save_changed(
+        preference,
+        actor,
+        {
+            "time_zone": time_zone,
+            "work_starts": work_starts,
+            "work_ends": work_ends,
+            "work_days": "".join(sorted(set(work_days))),
+            "time_zone_confirmed_at": preference.time_zone_confirmed_at or timezone.now(),
+        },
+    )
+    return preference

@@ -1,5 +1,8 @@
-"""Teams, the people in them (a membership with a role: member or manager), and the
-identity-provider groups that grant memberships at each SSO login."""
+"""Teams, the people in them (a membership with a role: member or manager), the
+invitations that bring new people in, and the identity-provider groups that grant
+memberships at each SSO login."""
+
+import datetime
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -80,3 +83,74 @@ class IdpGroupMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group} → {self.team} ({self.role})"
+
+
+# An invitation link works for this long after it was sent.
+INVITATION_LIFETIME = datetime.timedelta(days=7)
+
+
+class InvitationState(models.TextChoices):
+    PENDING = "pending", "Waiting for an answer"
+    ACCEPTED = "accepted", "Accepted"
+    REVOKED = "revoked", "Withdrawn"
+    EXPIRED = "expired", "Expired"
+
+
+class TeamInvitation(models.Model):
+    """An invitation to join ``team`` with ``role``, sent to ``email``. The link carries
+    the invitation's id and ``nonce`` signed with SECRET_KEY: a copy of the database alone
+    cannot make a working link, and inviting the same address again makes a new nonce, so
+    the old link stops working."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
+    # Stored in lower case (the services normalise it).
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=10, choices=TeamRole.choices, default=TeamRole.MEMBER)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="team_invitations_sent",
+    )
+    nonce = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="team_invitations_accepted",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["nonce"])
+
+    class Meta:
+        ordering = ["team", "-sent_at"]
+        constraints = [
+            # One open invitation per team and address: inviting again renews it.
+            models.UniqueConstraint(
+                fields=["team", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="one_open_invitation_per_team_and_email",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(accepted_at__isnull=True) | models.Q(revoked_at__isnull=True),
+                name="invitation_not_both_accepted_and_revoked",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.team} ({self.role})"
+
+    def state_at(self, now: datetime.datetime) -> str:
+        if self.accepted_at is not None:
+            return InvitationState.ACCEPTED
+        if self.revoked_at is not None:
+            return InvitationState.REVOKED
+        if now >= self.expires_at:
+            return InvitationState.EXPIRED
+        return InvitationState.PENDING

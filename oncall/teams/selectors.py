@@ -6,10 +6,11 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
-from django.db.models import QuerySet
+from django.core.signing import BadSignature, Signer
+from django.db.models import Count, QuerySet
 
 from common.errors import NotFound
-from oncall.teams.models import Team, TeamMembership, TeamRole
+from oncall.teams.models import Team, TeamInvitation, TeamMembership, TeamRole
 
 User = AuthUser | AnonymousUser
 
@@ -103,3 +104,79 @@ def usernames_listed(user_ids: list[Any]) -> str:
     """The users' names, comma-separated, for a message (ids that name no user stay ids)."""
     names = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
     return ", ".join(str(names.get(uid, uid)) for uid in user_ids)
+
+
+def team_list_with_counts(*, user: User) -> QuerySet[Team]:
+    """The user's teams (staff: every team) with ``member_count``, for the teams page."""
+    return team_list(user=user).annotate(member_count=Count("memberships", distinct=True))
+
+
+def memberships_of(*, user: User) -> QuerySet[TeamMembership]:
+    """The user's own memberships, with their teams."""
+    if not user.is_authenticated:
+        return TeamMembership.objects.none()
+    return TeamMembership.objects.filter(user=user).select_related("team").order_by("team__name")
+
+
+def team_role_of(*, user: User, team: Team) -> str | None:
+    """The user's role in ``team`` (None: not a member, staff or not)."""
+    if not user.is_authenticated:
+        return None
+    return (
+        TeamMembership.objects.filter(team=team, user=user).values_list("role", flat=True).first()
+    )
+
+
+# --- invitations -------------------------------------------------------------------------
+
+
+def _invitation_signer() -> Signer:
+    return Signer(salt="tocsin.teams.invitation", sep=".")
+
+
+def invitation_token(invitation: TeamInvitation) -> str:
+    """The secret part of the invitation's link: its id and nonce, signed."""
+    return _invitation_signer().sign(f"{invitation.pk}.{invitation.nonce}")
+
+
+def invitation_from_token(token: str) -> TeamInvitation | None:
+    """The invitation a link's token names, in whatever state it is (accepted, withdrawn,
+    expired: the caller says which), or None for a token that is not one of ours or whose
+    invitation was renewed since (a new nonce) or deleted."""
+    try:
+        value = _invitation_signer().unsign(str(token or ""))
+    except BadSignature:
+        return None
+    pk, _, nonce = value.partition(".")
+    try:
+        invitation = (
+            TeamInvitation.objects.select_related("team", "invited_by").filter(pk=int(pk)).first()
+        )
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if invitation is None or not nonce or invitation.nonce != nonce:
+        return None
+    return invitation
+
+
+def team_invitations_open(*, team: Team) -> QuerySet[TeamInvitation]:
+    """The team's invitations nobody has answered or withdrawn (expired ones included:
+    the page says they expired), newest first."""
+    return (
+        TeamInvitation.objects.filter(team=team, accepted_at__isnull=True, revoked_at__isnull=True)
+        .select_related("invited_by")
+        .order_by("-sent_at", "-pk")
+    )
+
+
+def team_invitation_get(*, team: Team, invitation_id: Any) -> TeamInvitation:
+    return row_get_or_not_found(
+        TeamInvitation.objects.filter(team=team).select_related("team"),
+        pk=invitation_id,
+        what="Invitation",
+    )
+
+
+def account_exists_for(*, email: str) -> bool:
+    """Whether someone already has an account with this address."""
+    return get_user_model().objects.filter(email__iexact=(email or "").strip()).exists()

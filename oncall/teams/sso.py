@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -23,6 +22,7 @@ from django.db import transaction
 
 from common.history import attribute_history
 from oncall.teams.models import IdpGroupMapping, Team, TeamMembership, TeamRole
+from oncall.teams.signup import invitation_of
 
 logger = logging.getLogger(__name__)
 
@@ -132,12 +132,14 @@ def team_memberships_apply_idp_groups(
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def is_open_for_signup(self, request, sociallogin) -> bool:
-        """SSO sign-up only for the company's email domains (SSO_ALLOWED_EMAIL_DOMAINS)."""
-        if not email_domain_allowed(
+        """SSO sign-up for the company's email domains (SSO_ALLOWED_EMAIL_DOMAINS; any
+        domain when empty: the IdP vouches for its people), and for anyone who carries a
+        valid invitation. Local sign-up being closed (the default) does not close it."""
+        if email_domain_allowed(
             getattr(sociallogin.user, "email", ""), settings.SSO_ALLOWED_EMAIL_DOMAINS
         ):
-            return False
-        return get_account_adapter(request).is_open_for_signup(request)
+            return True
+        return invitation_of(request) is not None
 
 
 def on_user_logged_in(sender, request, user, sociallogin=None, **kwargs) -> None:
