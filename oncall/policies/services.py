@@ -196,3 +196,38 @@ def team_set_escalation_policy(
     locked.escalation_policy = policy
     attribute_history(locked, actor).save(update_fields=["escalation_policy"])
     return locked
+
+
+@transaction.atomic
+def escalation_policy_save(
+    *,
+    actor: AbstractBaseUser,
+    team: Team,
+    policy: EscalationPolicy | None,
+    name: str,
+    rules: list[dict[str, Any]],
+    repeat: int = 0,
+    description: str = "",
+    is_default: bool = False,
+) -> EscalationPolicy:
+    """The web editor's one write: create ``policy`` (None) or update it, and make it the
+    team's default policy or stop it being one, all or nothing."""
+    if policy is None:
+        saved = escalation_policy_create(
+            actor=actor, team=team, name=name, rules=rules, repeat=repeat, description=description
+        )
+    else:
+        saved = escalation_policy_update(
+            actor=actor,
+            policy=policy,
+            rules=rules,
+            name=name,
+            repeat=repeat,
+            description=description,
+        )
+    current = Team.objects.select_for_update().get(pk=team.pk).escalation_policy_id
+    if is_default and current != saved.pk:
+        team_set_escalation_policy(actor=actor, team=team, policy=saved)
+    elif not is_default and current == saved.pk:
+        team_set_escalation_policy(actor=actor, team=team, policy=None)
+    return saved

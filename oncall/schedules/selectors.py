@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from oncall.contacts.models import ContactMethod
@@ -196,3 +196,49 @@ def schedules_users_without_contact(schedules: list[Schedule]) -> dict[int, list
 
 def users_by_id(ids: set[int]) -> dict[int, Any]:
     return {u.pk: u for u in get_user_model().objects.filter(pk__in=ids)}
+
+
+def schedule_draft_to_rotation(
+    *,
+    time_zone: str,
+    layers: list[dict[str, Any]],
+    overrides: tuple[rotation.Override, ...] = (),
+) -> rotation.Schedule:
+    """An unsaved schedule as the pure value: ``layers`` are cleaned specs (what
+    ``services.layers_clean`` returns), turned into unsaved layer rows and through
+    ``layer_to_rotation`` like saved ones, so a preview computes what saving would."""
+    values = []
+    for spec in layers:
+        layer = ScheduleLayer(
+            rotation=spec["rotation"],
+            shift_length_hours=spec["shift_length_hours"],
+            handoff_time=spec["handoff_time"],
+            start=spec["start"],
+            restrictions=spec["restrictions"],
+        )
+        values.append(layer_to_rotation(layer, list(spec["users"])))
+    return rotation.Schedule(time_zone=time_zone, layers=tuple(values), overrides=overrides)
+
+
+def person_shifts(
+    *, user: AnyUser, start: datetime, end: datetime
+) -> list[tuple[Schedule, rotation.Shift]]:
+    """The person's own shifts in ``[start, end)`` on the final schedules (layers and
+    overrides stacked) of their teams' schedules that name them, sorted by start."""
+    if not user.is_authenticated:
+        return []
+    schedules = (
+        schedule_list(user=user)
+        .filter(team__memberships__user=user)
+        .filter(Q(layers__members__user=user) | Q(overrides__user=user))
+        .distinct()
+    )
+    mine = []
+    for schedule in schedules:
+        try:
+            shifts = rotation.final_shifts(schedule_to_rotation(schedule), start, end)
+        except ValueError:
+            continue  # a broken layer (the on-call page names the problem)
+        mine += [(schedule, shift) for shift in shifts if shift.user == user.pk]
+    mine.sort(key=lambda pair: (pair[1].start, pair[0].name))
+    return mine

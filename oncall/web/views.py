@@ -1,7 +1,11 @@
 """The on-call page: per team, each schedule's week (layers, overrides, the final
-schedule and its gaps) in the viewer's time zone, an override form, the escalation
-policies in words, and the panels other apps register (the paging engine's load report,
-see ``oncall.web.panels``); adding and removing overrides from it.
+schedule and its gaps) in the reader's own time zone (the one the request activated;
+``?tz=`` shows another), an override form, the escalation policies in words, and the
+panels other apps register (the paging engine's load report, see
+``oncall.web.panels``); adding and removing overrides from it.
+
+The page renders inside the zone it shows, so the grid, the gaps, the override list and
+the override form all read and write the same wall-clock times.
 
 Reads go through oncall's selectors and the pure rotation module; writes through
 ``oncall.schedules.services``."""
@@ -14,6 +18,7 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.http import require_POST
@@ -33,10 +38,13 @@ from oncall.schedules.selectors import (
     users_by_id,
 )
 from oncall.schedules.services import override_create, override_delete
-from oncall.teams.selectors import team_get, team_list, team_membership_list
+from oncall.teams.selectors import team_get, team_is_manager, team_list, team_membership_list
+from oncall.web import grid
+from oncall.web.grid import local_days
 from oncall.web.panels import render_panels
 
 DAYS = 7
+AROUND = datetime.timedelta(days=14)
 
 
 def _week_start(request: HttpRequest, zone: ZoneInfo) -> datetime.date:
@@ -50,59 +58,7 @@ def _week_start(request: HttpRequest, zone: ZoneInfo) -> datetime.date:
     return day - datetime.timedelta(days=day.weekday())
 
 
-def _days(first: datetime.date, zone: ZoneInfo) -> list[dict[str, Any]]:
-    days = []
-    for offset in range(DAYS):
-        day = first + datetime.timedelta(days=offset)
-        start = datetime.datetime.combine(day, datetime.time(), tzinfo=zone)
-        end = datetime.datetime.combine(
-            day + datetime.timedelta(days=1), datetime.time(), tzinfo=zone
-        )
-        # Aware instants in UTC, so a DST day is 23 or 25 hours long.
-        days.append(
-            {
-                "date": day,
-                "start": start.astimezone(datetime.UTC),
-                "end": end.astimezone(datetime.UTC),
-            }
-        )
-    return days
-
-
-def _cells(
-    intervals: list[tuple[Any, datetime.datetime, datetime.datetime]],
-    days: list[dict[str, Any]],
-    zone: ZoneInfo,
-    users: dict[int, Any],
-) -> list[list[dict[str, Any]]]:
-    """One list of segments per day: who (or None for a gap), from–to in the viewer's
-    zone, and the segment's left offset and width in percent of the day (for the bar)."""
-    cells: list[list[dict[str, Any]]] = []
-    for day in days:
-        length = (day["end"] - day["start"]).total_seconds()
-        segments = []
-        for who, start, end in intervals:
-            lo, hi = max(start, day["start"]), min(end, day["end"])
-            if lo >= hi:
-                continue
-            local_end = timezone.localtime(hi, zone)
-            segments.append(
-                {
-                    "user": users.get(who) if who is not None else None,
-                    "gap": who is None,
-                    "start": timezone.localtime(lo, zone).strftime("%H:%M"),
-                    "end": "24:00" if hi == day["end"] else local_end.strftime("%H:%M"),
-                    "left": round((lo - day["start"]).total_seconds() / length * 100, 2),
-                    "width": round((hi - lo).total_seconds() / length * 100, 2),
-                }
-            )
-        cells.append(segments)
-    return cells
-
-
-def _schedule_week(
-    schedule: Schedule, days: list[dict[str, Any]], zone: ZoneInfo
-) -> dict[str, Any]:
+def _schedule_week(schedule: Schedule, days: list[dict[str, Any]]) -> dict[str, Any]:
     start, end = days[0]["start"], days[-1]["end"]
     value = schedule_to_rotation(schedule)
     layers: list[dict[str, Any]] = []
@@ -117,12 +73,15 @@ def _schedule_week(
             problems.append(f"{layer.name or f'Layer {layer.position + 1}'}: {error}")
             shifts = []
         layers.append({"layer": layer, "shifts": shifts})
+    # The final schedule around the week too, so "Cover this shift" offers a whole shift
+    # even where it began before Monday or runs past Sunday; the grid clips to the days.
     try:
-        final = rotation.final_shifts(value, start, end)
-        gaps = rotation.gaps(value, start, end)
+        final = rotation.final_shifts(value, start - AROUND, end + AROUND)
+        wide_gaps = rotation.gaps(value, start - AROUND, end + AROUND)
     except ValueError as error:
         problems.append(str(error))
-        final, gaps = [], []
+        final, wide_gaps = [], []
+    gaps = [(max(lo, start), min(hi, end)) for lo, hi in wide_gaps if lo < end and hi > start]
     overrides = [o for o in schedule.overrides.all() if o.start < end and o.end > start]
     return {
         "schedule": schedule,
@@ -130,16 +89,19 @@ def _schedule_week(
         "overrides": overrides,
         "final": final,
         "gaps": gaps,
+        "wide_gaps": wide_gaps,
         "problems": problems,
     }
 
 
-def _rows(week: dict[str, Any], days, zone, users) -> list[dict[str, Any]]:
+def _rows(week: dict[str, Any], days, users) -> list[dict[str, Any]]:
     rows = [
         {
             "label": row["layer"].name or f"Layer {row['layer'].position + 1}",
             "kind": "layer",
-            "cells": _cells([(s.user, s.start, s.end) for s in row["shifts"]], days, zone, users),
+            "cells": grid.day_segments(
+                [(s.user, s.start, s.end) for s in row["shifts"]], days, users
+            ),
         }
         for row in week["layers"]
     ]
@@ -147,17 +109,17 @@ def _rows(week: dict[str, Any], days, zone, users) -> list[dict[str, Any]]:
         {
             "label": "Overrides",
             "kind": "override",
-            "cells": _cells(
-                [(o.user_id, o.start, o.end) for o in week["overrides"]], days, zone, users
+            "cells": grid.day_segments(
+                [(o.user_id, o.start, o.end) for o in week["overrides"]], days, users
             ),
         }
     )
-    final = [(s.user, s.start, s.end) for s in week["final"]]
-    final += [(None, lo, hi) for lo, hi in week["gaps"]]
-    final.sort(key=lambda row: row[1])
+    final = grid.final_with_gaps(week["final"], week["wide_gaps"])
     rows.append(
-        {"label": "Final schedule", "kind": "final", "cells": _cells(final, days, zone, users)}
+        {"label": "Final schedule", "kind": "final", "cells": grid.day_segments(final, days, users)}
     )
+    for row in rows:
+        row["day_cells"] = list(zip(days, row["cells"], strict=True))
     return rows
 
 
@@ -225,89 +187,97 @@ def _selected_team(request: HttpRequest, teams: list[Any]) -> Any:
 
 
 def _schedule_weeks(
-    request: HttpRequest, team: Any, schedules: list[Schedule], viewer_zone: ZoneInfo | None
+    request: HttpRequest, team: Any, schedules: list[Schedule], zone: Any
 ) -> list[dict[str, Any]]:
-    """Each schedule's week as the page shows it; the users on them loaded in one query."""
+    """Each schedule's week as the page shows it, in ``zone``; the users on them loaded
+    in one query."""
+    first = _week_start(request, zone)
+    days = local_days(first, DAYS, zone)
     all_user_ids: set[int] = set()
     raw_weeks = []
     for schedule in schedules:
-        zone = viewer_zone or ZoneInfo(schedule.time_zone)
-        first = _week_start(request, zone)
-        days = _days(first, zone)
-        week = _schedule_week(schedule, days, zone)
+        week = _schedule_week(schedule, days)
         all_user_ids.update(s.user for s in week["final"])
         for row in week["layers"]:
             all_user_ids.update(s.user for s in row["shifts"])
         all_user_ids.update(o.user_id for o in week["overrides"])
-        raw_weeks.append((schedule, zone, first, days, week))
+        raw_weeks.append((schedule, week))
     users = users_by_id(all_user_ids) if all_user_ids else {}
     base = {"team": team.pk}
     if request.GET.get("tz"):
         base["tz"] = request.GET["tz"]
-    return [
-        _week_view(schedule, zone, first, days, week, users, base)
-        for schedule, zone, first, days, week in raw_weeks
-    ]
+    return [_week_view(schedule, first, days, week, users, base) for schedule, week in raw_weeks]
 
 
 def _week_view(
     schedule: Schedule,
-    zone: ZoneInfo,
     first: datetime.date,
     days: list[dict[str, Any]],
     week: dict[str, Any],
     users: dict[int, Any],
     base: dict[str, Any],
 ) -> dict[str, Any]:
-    """One schedule's week for the template, times in ``zone``; ``base`` is the query
-    the previous/next week links keep."""
+    """One schedule's week for the template (aware datetimes; the template shows them in
+    the zone the page renders in); ``base`` is the query the previous/next week links
+    keep."""
     return {
         "schedule": schedule,
-        "zone": str(zone),
         "days": days,
-        "rows": _rows(week, days, zone, users),
-        "gaps": [
-            (timezone.localtime(lo, zone), timezone.localtime(hi, zone)) for lo, hi in week["gaps"]
-        ],
+        "rows": _rows(week, days, users),
+        "gaps": week["gaps"],
         "overrides": [
-            {
-                "override": o,
-                "user": users.get(o.user_id),
-                "start": timezone.localtime(o.start, zone),
-                "end": timezone.localtime(o.end, zone),
-            }
+            {"override": o, "user": users.get(o.user_id), "start": o.start, "end": o.end}
             for o in week["overrides"]
         ],
         "problems": week["problems"],
         "previous": "?" + urlencode({**base, "week": first - datetime.timedelta(days=7)}),
         "next": "?" + urlencode({**base, "week": first + datetime.timedelta(days=7)}),
+        "this_week": "?" + urlencode(base),
         "week": first,
     }
+
+
+def _zone_choices(own: str, schedules: list[Schedule]) -> list[dict[str, str]]:
+    """The zones the page offers to show times in: the reader's own (no ``tz``), each
+    schedule's, and UTC."""
+    choices = [{"zone": own, "tz": "", "label": f"Your zone ({own})"}]
+    for name in sorted({s.time_zone for s in schedules} | {"UTC"}):
+        if name != own:
+            choices.append({"zone": name, "tz": name, "label": name})
+    return choices
 
 
 def oncall_page(request: HttpRequest) -> HttpResponse:
     teams = list(team_list(user=request.user))
     team = _selected_team(request, teams)
-    context: dict[str, Any] = {"teams": teams, "team": team, "tz_param": request.GET.get("tz", "")}
-    if team is None:
-        return render(request, "oncall/page.html", context)
-    viewer_zone = zone_or_none(request.GET.get("tz"))
-    if request.GET.get("tz") and viewer_zone is None:
-        messages.error(
-            request, f"Unknown time zone {request.GET['tz']!r}; showing each schedule's zone."
+    asked = request.GET.get("tz", "").strip()
+    zone = zone_or_none(asked) or timezone.get_current_timezone()
+    if asked and zone_or_none(asked) is None:
+        messages.error(request, f"Unknown time zone {asked!r}; showing times in your own zone.")
+        asked = ""
+    context: dict[str, Any] = {
+        "teams": teams,
+        "team": team,
+        "tz_param": asked,
+        "zone_name": str(zone),
+        "own_zone": timezone.get_current_timezone_name(),
+    }
+    if team is not None:
+        schedules = list(schedule_list(user=request.user, team_id=team.pk))
+        policies = list(escalation_policy_list(user=request.user, team_id=team.pk))
+        context.update(
+            {
+                "weeks": _schedule_weeks(request, team, schedules, zone),
+                "members": [m.user for m in team_membership_list(team=team) if m.user.is_active],
+                "policies": _policy_rows(policies, schedules, teams),
+                "panels": render_panels(request, team),
+                "can_edit": team_is_manager(user=request.user, team=team),
+                "zone_choices": _zone_choices(context["own_zone"], schedules),
+            }
         )
-    schedules = list(schedule_list(user=request.user, team_id=team.pk))
-    weeks = _schedule_weeks(request, team, schedules, viewer_zone)
-    policies = list(escalation_policy_list(user=request.user, team_id=team.pk))
-    context.update(
-        {
-            "weeks": weeks,
-            "members": [m.user for m in team_membership_list(team=team) if m.user.is_active],
-            "policies": _policy_rows(policies, schedules, teams),
-            "panels": render_panels(request, team),
-        }
-    )
-    return render(request, "oncall/page.html", context)
+    # Rendered inside the zone shown, so every time on the page is in it.
+    with timezone.override(zone):
+        return render(request, "oncall/page.html", context)
 
 
 def _back(request: HttpRequest, schedule: Schedule) -> HttpResponse:
@@ -315,7 +285,9 @@ def _back(request: HttpRequest, schedule: Schedule) -> HttpResponse:
     for key in ("tz", "week"):
         if request.POST.get(key):
             query[key] = request.POST[key]
-    return redirect("/oncall/?" + urlencode(query) + f"#schedule-{schedule.pk}")
+    return redirect(
+        reverse("web:oncall-page") + "?" + urlencode(query) + f"#schedule-{schedule.pk}"
+    )
 
 
 def _schedule_or_404(request: HttpRequest, schedule_id: int) -> Schedule:
@@ -340,7 +312,7 @@ def _local_instant(raw: str, zone: ZoneInfo) -> datetime.datetime | None:
 @require_POST
 def override_add(request: HttpRequest, schedule_id: int) -> HttpResponse:
     schedule = _schedule_or_404(request, schedule_id)
-    zone = zone_or_none(request.POST.get("tz")) or ZoneInfo(schedule.time_zone)
+    zone = zone_or_none(request.POST.get("tz")) or timezone.get_current_timezone()
     members = {str(m.user_id): m.user for m in team_membership_list(team=schedule.team)}
     user = members.get(request.POST.get("user", ""))
     start = _local_instant(request.POST.get("start", ""), zone)
@@ -354,11 +326,7 @@ def override_add(request: HttpRequest, schedule_id: int) -> HttpResponse:
         details = [" ".join(map(str, errs)) for errs in error.errors.values()]
         messages.error(request, " ".join([error.detail, *details]))
     else:
-        messages.success(
-            request,
-            f"{user.get_username()} covers {schedule.name} from {start:%Y-%m-%d %H:%M} "
-            f"to {end:%Y-%m-%d %H:%M} ({zone}).",
-        )
+        messages.success(request, f"Override added: {user.get_username()} covers {schedule.name}.")
     return _back(request, schedule)
 
 

@@ -1,8 +1,10 @@
 """The on-call page: the week grid of each schedule (layers, overrides, final schedule,
-gaps) in the viewer's zone, the override form, policies in words, the load report,
-team isolation and a bounded query count."""
+gaps) in the reader's zone (or the one ``?tz=`` asks for), the override form, policies
+in words, the load report, team isolation and a bounded query count."""
 
 import datetime
+import re
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -41,13 +43,31 @@ def _final_row(week):
     return next(row for row in week["rows"] if row["kind"] == "final")
 
 
-def _texts(cell):
-    return [(s["start"], s["end"], "gap" if s["gap"] else s["user"].username) for s in cell]
+def _texts(cell, zone="UTC"):
+    """(from, to, who) of a day's segments as clock times in ``zone``."""
+
+    def clock(value):
+        return value.astimezone(ZoneInfo(zone)).strftime("%H:%M")
+
+    return [
+        (
+            clock(s["start"]),
+            "24:00" if s["to_midnight"] else clock(s["end"]),
+            "gap" if s["gap"] else s["user"].username,
+        )
+        for s in cell
+    ]
+
+
+def _reads_in(user, zone):
+    from oncall.contacts.models import OnCallPreference
+
+    OnCallPreference.objects.update_or_create(user=user, defaults={"time_zone": zone})
 
 
 def test_week_grid_in_the_schedules_zone_with_gaps(signed_in, team, member, manager):
     _business_hours_schedule(team, [member, manager])
-    response = signed_in.get("/oncall/", {"tz": "UTC"})
+    response = signed_in.get("/oncall/")
     assert response.status_code == 200
     [week] = response.context["weeks"]
     assert week["week"] == datetime.date(2026, 3, 9)  # Monday of the current week
@@ -65,25 +85,64 @@ def test_week_grid_in_the_schedules_zone_with_gaps(signed_in, team, member, mana
     assert 'class="gap"' in body and "Gaps this week" in body
 
 
-def test_week_grid_in_the_viewers_zone(signed_in, team, member, manager):
+def test_week_grid_in_the_zone_asked_for(signed_in, team, member, manager):
     _business_hours_schedule(team, [member, manager])
     response = signed_in.get("/oncall/", {"tz": "America/New_York"})
     [week] = response.context["weeks"]
-    assert week["zone"] == "America/New_York"
+    assert response.context["zone_name"] == "America/New_York"
     monday = _final_row(week)["cells"][0]
     # 09:00–17:00 UTC is 05:00–13:00 EDT (DST began on March 8).
-    assert ("05:00", "13:00", "priya") in _texts(monday)
-    # An unknown zone falls back to the schedule's zone with a message, not an error.
+    assert ("05:00", "13:00", "priya") in _texts(monday, "America/New_York")
+    body = response.content.decode()
+    assert "05:00–13:00" in body and "Times are in <strong>America/New_York</strong>" in body
+    # An unknown zone falls back to the reader's own zone with a message, not an error.
     response = signed_in.get("/oncall/", {"tz": "Mars/Olympus"}, follow=True)
     assert response.status_code == 200
-    assert response.context["weeks"][0]["zone"] == "UTC"
+    assert response.context["zone_name"] == "UTC"
     assert "Unknown time zone" in response.content.decode()
 
 
-def test_without_tz_the_page_asks_the_browser(signed_in, team, member):
+def test_grid_gaps_and_overrides_agree_in_the_readers_own_zone(signed_in, team, member, manager):
+    """The old page printed the grid in one zone and the gaps and overrides in UTC under
+    a "shown in Europe/Berlin" heading: an 18:00 Berlin override was listed as 17:00."""
+    schedule = _business_hours_schedule(team, [member, manager])
+    ScheduleOverride.objects.create(
+        schedule=schedule,
+        user=manager,
+        start=datetime.datetime(2026, 3, 10, 17, 0, tzinfo=UTC),  # 18:00 in Berlin (CET)
+        end=datetime.datetime(2026, 3, 10, 19, 0, tzinfo=UTC),  # 20:00
+    )
+    _reads_in(member, "Europe/Berlin")
+    response = signed_in.get("/oncall/")  # no ?tz=: the reader's own zone
+    assert response.context["zone_name"] == "Europe/Berlin"
+    body = response.content.decode()
+    assert "Times are in <strong>Europe/Berlin</strong> (your zone)" in body
+    # The grid: Tuesday's final schedule has the override from 18:00 to 20:00.
+    tuesday = re.search(r'<tr class="final">.*?</tr>', body, re.S).group(0)
+    tuesday_cell = re.findall(r"<td[^>]*>(.*?)</td>", tuesday, re.S)[1]
+    assert "18:00–20:00" in tuesday_cell and "priya" in tuesday_cell
+    assert "17:00–19:00" not in body
+    # The override list says the same.
+    overrides = re.search(r'<ul class="overrides">(.*?)</ul>', body, re.S).group(1)
+    assert "10 Mar 18:00 CET" in overrides and "10 Mar 20:00 CET" in overrides
+    # And the gaps: the business day is 09:00–17:00 UTC, 10:00–18:00 in Berlin.
+    gaps = re.search(r'<div class="callout warn gaps">(.*?)</div>', body, re.S).group(1)
+    assert "9 Mar 18:00 CET" in gaps and "10 Mar 10:00 CET" in gaps
+    assert "9 Mar 17:00" not in gaps
+    # The override form reads its times in the same zone.
+    signed_in.post(
+        f"/oncall/schedules/{schedule.pk}/overrides/",
+        {"user": member.pk, "start": "2026-03-11T18:00", "end": "2026-03-11T19:00"},
+    )
+    added = ScheduleOverride.objects.get(user=member)
+    assert added.start == datetime.datetime(2026, 3, 11, 17, 0, tzinfo=UTC)
+
+
+def test_no_inline_script_or_style_on_the_page(signed_in, team, member):
     _business_hours_schedule(team, [member])
     body = signed_in.get("/oncall/").content.decode()
-    assert "Intl.DateTimeFormat().resolvedOptions().timeZone" in body
+    assert "<style" not in body and 'style="' not in body
+    assert not re.search(r"<script(?![^>]*\bsrc=)", body)
 
 
 def test_override_form_creates_an_override_in_the_viewers_zone(signed_in, team, member, manager):
@@ -105,7 +164,7 @@ def test_override_form_creates_an_override_in_the_viewers_zone(signed_in, team, 
     assert override.history.first().history_user == member
     week = signed_in.get(response["Location"]).context["weeks"][0]
     tuesday = _final_row(week)["cells"][1]
-    assert _texts(tuesday) == [
+    assert _texts(tuesday, "America/New_York") == [
         ("00:00", "05:00", "gap"),
         ("05:00", "08:00", "marco"),
         ("08:00", "10:00", "priya"),
@@ -113,7 +172,7 @@ def test_override_form_creates_an_override_in_the_viewers_zone(signed_in, team, 
         ("13:00", "24:00", "gap"),
     ]
     overrides_row = next(r for r in week["rows"] if r["kind"] == "override")
-    assert _texts(overrides_row["cells"][1]) == [("08:00", "10:00", "priya")]
+    assert _texts(overrides_row["cells"][1], "America/New_York") == [("08:00", "10:00", "priya")]
     # End before start: refused with a message, nothing created.
     response = signed_in.post(
         f"/oncall/schedules/{schedule.pk}/overrides/",
@@ -165,7 +224,7 @@ def test_load_report_lists_members(signed_in, team, member, manager):
     rows = {r["user"]["username"]: r for r in panels["load-report"]["rows"]}
     assert rows["marco"]["hours_on_call"] == 8.0
     assert rows["priya"]["hours_on_call"] == 0
-    assert '<table id="load-report">' in response.content.decode()
+    assert '<table id="load-report" class="reflow">' in response.content.decode()
 
 
 def test_another_teams_schedules_are_not_found(client, member, other_team, outsider):
