@@ -4,9 +4,9 @@ per concern:
 - ``drafts``: the draft created when an incident is resolved, kept in step when it is
   resolved again;
 - ``editing``: sections, figures, people and the timeline, whys and contributing
-  factors; amendments once published;
+  factors (whole lists, or one row at a time); amendments once published;
 - ``review``: submit, request changes, publish (with the blameless check);
-- ``action_items``: create, edit, move through their statuses;
+- ``action_items``: create, edit, move through their statuses, remove one added by mistake;
 - ``sla``: the postmortem SLA and overdue action items, run by beat, and the e-mails;
 - ``common``: the helpers they share.
 
@@ -21,6 +21,7 @@ from postmortems.services.action_items import (
     ACTION_ITEM_EDITABLE_FIELDS,
     ACTION_ITEM_TRANSITIONS,
     action_item_create,
+    action_item_remove,
     action_item_set_status,
     action_item_update,
 )
@@ -28,7 +29,13 @@ from postmortems.services.drafts import (
     postmortem_create_for_incident,
     postmortem_on_incident_resolved,
 )
-from postmortems.services.editing import EDITABLE_FIELDS, ROW_SPECS, postmortem_update
+from postmortems.services.editing import (
+    EDITABLE_FIELDS,
+    ROW_SPECS,
+    postmortem_row_remove,
+    postmortem_row_save,
+    postmortem_update,
+)
 from postmortems.services.review import (
     postmortem_publish,
     postmortem_publish_problems,
@@ -47,6 +54,7 @@ __all__ = [
     "ROW_SPECS",
     "action_item_create",
     "action_item_remind_overdue",
+    "action_item_remove",
     "action_item_set_status",
     "action_item_update",
     "postmortem_create_for_incident",
@@ -55,6 +63,8 @@ __all__ = [
     "postmortem_publish",
     "postmortem_publish_problems",
     "postmortem_request_changes",
+    "postmortem_row_remove",
+    "postmortem_row_save",
     "postmortem_submit",
     "postmortem_update",
 ]

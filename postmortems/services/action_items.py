@@ -198,3 +198,25 @@ def action_item_set_status(
         update_fields=["status", "completed_at", "wont_do_reason", "updated_at"]
     )
     return locked
+
+
+@transaction.atomic
+def action_item_remove(*, item: ActionItem | int, actor: AbstractBaseUser | None) -> None:
+    """Delete an item added by mistake. Only an open item of a postmortem that is not
+    published: work that started, or a published postmortem's follow-up, is closed as
+    "won't do" with a reason instead, so the record and the completion rate stay true.
+    The deletion is kept in the item's history with the actor."""
+    locked = _lock_item(item)
+    team_require_member(actor=actor, team=locked.incident.team)
+    if locked.status != ActionItemStatus.OPEN:
+        raise Conflict(
+            "Only an open action item can be removed; close it as won't do instead.",
+            extra={"status": locked.status},
+        )
+    postmortem = locked.postmortem
+    if postmortem is not None and postmortem.is_published:
+        raise Conflict(
+            "The postmortem is published; close the action item as won't do instead.",
+            extra={"status": locked.status},
+        )
+    attribute_history(locked, actor).delete()

@@ -24,6 +24,7 @@ from postmortems import sections
 from postmortems.models import (
     Amendment,
     ContributingFactor,
+    FactorCategory,
     FiveWhy,
     Postmortem,
     TimelineEntry,
@@ -238,3 +239,98 @@ def postmortem_update(
     # edit (and an amendment's reason) at that moment.
     attribute_history(locked, actor).save(update_fields=[*update_fields, "updated_at"])
     return locked
+
+
+# --- one row at a time (the web editor's inline forms) --------------------------------
+
+ROW_MAX_LENGTH = 5_000
+# Which fields of a row must not be blank, and what to say when one is.
+_ROW_REQUIRED: dict[str, dict[str, str]] = {
+    "whys": {"question": "Write the question (Why…?)."},
+    "contributing_factors": {"description": "Describe the factor."},
+    "timeline_entries": {"description": "Say what happened.", "occurred_at": "Give a time."},
+}
+
+
+def _row_spec(section: str) -> RowSpec:
+    if section not in ROW_SPECS:
+        raise InvalidInput(f"Unknown section {section!r}.", errors={"section": ["Unknown."]})
+    return ROW_SPECS[section]
+
+
+def _checked_row_values(section: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The row's values, texts stripped; blank required fields, an unknown fishbone
+    category or an over-long text are refused with a message per field."""
+    spec = _row_spec(section)
+    clean: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for name in spec.fields:
+        value = values.get(name)
+        if isinstance(value, str):
+            value = value.strip()
+            if len(value) > ROW_MAX_LENGTH:
+                errors[name] = [f"Keep it under {ROW_MAX_LENGTH} characters."]
+        if name in _ROW_REQUIRED[section] and value in (None, ""):
+            errors[name] = [_ROW_REQUIRED[section][name]]
+        clean[name] = "" if value is None else value
+    if section == "contributing_factors" and clean.get("category") not in FactorCategory.values:
+        errors["category"] = ["Choose a category."]
+    if errors:
+        raise InvalidInput("Check the row.", errors=errors)
+    return clean
+
+
+def _current_rows(locked: Postmortem, section: str) -> list[dict[str, Any]]:
+    spec = ROW_SPECS[section]
+    return [
+        {"id": row.pk, **{f: getattr(row, f) for f in spec.fields}}
+        for row in getattr(locked, section).all()
+    ]
+
+
+@transaction.atomic
+def postmortem_row_save(
+    *,
+    postmortem: Postmortem | int,
+    actor: AbstractBaseUser | None,
+    section: str,
+    values: dict[str, Any],
+    row_id: int | None = None,
+    amendment_reason: str = "",
+) -> Postmortem:
+    """Add one row to a rows section (``whys``, ``contributing_factors``,
+    ``timeline_entries``) at its end, or change the row ``row_id``; the other rows stay as
+    they are. The same rules as :func:`postmortem_update` (team, amendments, history)."""
+    clean = _checked_row_values(section, values)
+    locked = postmortem_lock(postmortem=postmortem)
+    team_require_member(actor=actor, team=locked.incident.team)
+    rows = _current_rows(locked, section)
+    if row_id is None:
+        rows.append(clean)
+    else:
+        row = next((r for r in rows if r["id"] == row_id), None)
+        if row is None:
+            raise InvalidInput("That row is no longer there.", errors={section: ["Unknown row."]})
+        row.update(clean)
+    return postmortem_update(
+        postmortem=locked, actor=actor, amendment_reason=amendment_reason, **{section: rows}
+    )
+
+
+@transaction.atomic
+def postmortem_row_remove(
+    *,
+    postmortem: Postmortem | int,
+    actor: AbstractBaseUser | None,
+    section: str,
+    row_id: int,
+    amendment_reason: str = "",
+) -> Postmortem:
+    """Remove one row of a rows section; removing a row already gone changes nothing."""
+    _row_spec(section)
+    locked = postmortem_lock(postmortem=postmortem)
+    team_require_member(actor=actor, team=locked.incident.team)
+    rows = [r for r in _current_rows(locked, section) if r["id"] != row_id]
+    return postmortem_update(
+        postmortem=locked, actor=actor, amendment_reason=amendment_reason, **{section: rows}
+    )

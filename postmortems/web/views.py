@@ -3,6 +3,7 @@ through postmortems.services; a domain error becomes a message on the page. Anot
 team's postmortem or action item is "not found" (404)."""
 
 import datetime
+import re
 from collections import OrderedDict
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -12,14 +13,16 @@ from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.http import require_POST
 
-from common.errors import DomainError, InvalidInput, NotFound
+from common.errors import Conflict, DomainError, InvalidInput, NotFound
 from oncall.teams.models import Team
 from oncall.teams.selectors import team_get, team_list, team_membership_list
-from postmortems import sections, selectors, services
+from postmortems import markdown, sections, selectors, services
 from postmortems.models import (
     ActionItemKind,
     ActionItemPriority,
@@ -39,6 +42,65 @@ def _not_found(error: NotFound) -> Http404:
 
 def _is_htmx(request: HttpRequest) -> bool:
     return bool(request.headers.get("HX-Request"))
+
+
+# --- messages in plain words ------------------------------------------------------------
+
+CONFIRM_WARNINGS_LABEL = "I have read the wording warnings and want to publish anyway"
+_FIELD_LABELS: dict[str, str] = {
+    **{s.name: s.full_label for s in sections.SECTIONS},
+    **{f.name: f.label for f in sections.FIGURES},
+    "owner": "Owner",
+    "reviewers": "Reviewers",
+    "title": "Title",
+    "priority": "Priority",
+    "kind": "Kind",
+    "due_date": "Due date",
+    "question": "Question",
+    "answer": "Answer",
+    "description": "Description",
+    "category": "Category",
+    "occurred_at": "Time",
+    "reason": "Reason",
+}
+# Status keys that a service message may carry, and how people say them.
+_STATUS_WORDS = {
+    **{value: str(label).lower() for value, label in PostmortemStatus.choices},
+    **{value: str(label).lower() for value, label in ActionItemStatus.choices},
+}
+_STATUS_KEY = re.compile(r"\b(" + "|".join(map(re.escape, _STATUS_WORDS)) + r")\b")
+
+
+def _words(text: str) -> str:
+    """A service's sentence with any status key (``in_progress``) said in words."""
+    return _STATUS_KEY.sub(lambda match: _STATUS_WORDS[match.group(1)], text)
+
+
+def _plain_error(error: DomainError, *, subject: str = "The postmortem") -> str:
+    """What went wrong, in the words of the page: no field names, no raw keys."""
+    extra = error.extra
+    if "confirm_blameless_warnings" in error.errors:
+        count = len(extra.get("warnings", []))
+        return (
+            f"The wording check found {count} warning{pluralize(count)}. Reword them, or tick "
+            f"“{CONFIRM_WARNINGS_LABEL}” and publish again."
+        )
+    if "amendment_reason" in error.errors:
+        return "This postmortem is published: say why you are changing it, then save again."
+    if isinstance(error, Conflict) and "status" in extra and "allowed" in extra:
+        now = _STATUS_WORDS.get(extra["status"], extra["status"])
+        allowed = [_STATUS_WORDS.get(s, s) for s in extra["allowed"]]
+        return f"{subject} is {now}" + (
+            f"; it can move to {', '.join(allowed)}." if allowed else " and cannot move on."
+        )
+    details = []
+    for field, messages_ in error.errors.items():
+        label = _FIELD_LABELS.get(field)
+        text = " ".join(_words(str(m)) for m in messages_)
+        if field in ("status", "reason", "rows", "section"):
+            continue  # the detail already says it
+        details.append(f"{label}: {text}" if label else text)
+    return " ".join([_words(error.detail), *details])
 
 
 # --- action items ---------------------------------------------------------------------
@@ -81,6 +143,7 @@ def _board_context(request: HttpRequest) -> dict[str, Any]:
         "owners": board["owners"],
         "is_htmx": _is_htmx(request),
         "today": timezone.localdate(),
+        "notice": None,
     }
 
 
@@ -113,26 +176,32 @@ def action_item_status(request: HttpRequest, item_id: int) -> HttpResponse:
     except NotFound as error:
         raise _not_found(error) from None
     try:
-        services.action_item_set_status(
+        item = services.action_item_set_status(
             item=item,
             actor=request.user,
             status=request.POST.get("status", ""),
             reason=request.POST.get("reason", ""),
         )
     except DomainError as error:
-        messages.error(request, error.detail)
+        notice, failed = _plain_error(error, subject=f"“{item.title}”"), True
     else:
-        messages.success(request, f"{item.title}: {request.POST.get('status', '')}.")
+        label = dict(ActionItemStatus.choices)[item.status]
+        notice, failed = f"“{item.title}” is now {str(label).lower()}.", False
     back_to_postmortem = request.POST.get("from") == "postmortem" and item.postmortem_id
     if _is_htmx(request):
+        # The answer swaps one part of the page; its message is shown in that part.
         if back_to_postmortem:
             context = _postmortem_context(request, item.postmortem_id)
+            context["action_items_notice"] = {"text": notice, "error": failed}
             return render(request, "postmortems/_action_items.html", context)
-        return render(request, "action_items/_board.html", _board_context(request))
+        context = _board_context(request)
+        context["notice"] = {"text": notice, "error": failed}
+        return render(request, "action_items/_board.html", context)
+    (messages.error if failed else messages.success)(request, notice)
     if back_to_postmortem:
         return redirect("web:postmortem-detail", postmortem_id=item.postmortem_id)
     query = request.GET.urlencode()
-    return redirect("/action-items/" + (f"?{query}" if query else ""))
+    return redirect(reverse("web:action-item-board") + (f"?{query}" if query else ""))
 
 
 # --- postmortems ----------------------------------------------------------------------
@@ -247,6 +316,13 @@ def _postmortem_context(request: HttpRequest, postmortem_id: Any) -> dict[str, A
         "problems": services.postmortem_publish_problems(postmortem=postmortem),
         "reviewers": list(postmortem.reviewers.all()),
         "amendments": list(postmortem.amendments.all()),
+        # Set by an inline form's answer (see _answer): its message, the values to put
+        # back in the form, and whether the workflow box is swapped along.
+        "notice": None,
+        "action_items_notice": None,
+        "posted": {},
+        "oob": False,
+        "focus_add": False,
     }
 
 
@@ -419,8 +495,7 @@ def postmortem_action(request: HttpRequest, postmortem_id: int, action: str) -> 
         else:
             raise Http404("Unknown action.")
     except DomainError as error:
-        details = [f"{field}: {' '.join(map(str, errs))}" for field, errs in error.errors.items()]
-        messages.error(request, " ".join([error.detail, *details]))
+        messages.error(request, _plain_error(error))
     return redirect("web:postmortem-detail", postmortem_id=postmortem.pk)
 
 
@@ -438,10 +513,10 @@ def postmortem_add_action_item(request: HttpRequest, postmortem_id: int) -> Http
     due_date = _safe_date(post.get("due_date", ""))
     try:
         if owner is None:
-            raise InvalidInput("Choose an owner from the team.", errors={"owner": ["Required."]})
+            raise InvalidInput("Choose an owner from the team.")
         if due_date is None:
-            raise InvalidInput("Give a due date.", errors={"due_date": ["Required."]})
-        services.action_item_create(
+            raise InvalidInput("Give a due date.")
+        item = services.action_item_create(
             actor=request.user,
             postmortem=postmortem,
             title=post.get("title", ""),
@@ -451,15 +526,235 @@ def postmortem_add_action_item(request: HttpRequest, postmortem_id: int) -> Http
             kind=post.get("kind") or ActionItemKind.CORRECTIVE,
             description=post.get("description", ""),
         )
-        messages.success(request, "Action item added.")
+        notice, failed = f"Action item “{item.title}” added.", False
     except DomainError as error:
-        details = [f"{field}: {' '.join(map(str, errs))}" for field, errs in error.errors.items()]
-        messages.error(request, " ".join([error.detail, *details]))
-    if _is_htmx(request):
-        return render(
-            request, "postmortems/_action_items.html", _postmortem_context(request, postmortem.pk)
+        notice, failed = _plain_error(error), True
+    return _answer(
+        request, postmortem.pk, "postmortems/_action_items.html", notice, failed, keep=failed
+    )
+
+
+@require_POST
+def action_item_remove(request: HttpRequest, item_id: int) -> HttpResponse:
+    try:
+        item = selectors.action_item_get(user=request.user, item_id=item_id)
+    except NotFound as error:
+        raise _not_found(error) from None
+    try:
+        services.action_item_remove(item=item, actor=request.user)
+        notice, failed = f"Action item “{item.title}” removed.", False
+    except DomainError as error:
+        notice, failed = _plain_error(error), True
+    if item.postmortem_id:
+        return _answer(
+            request, item.postmortem_id, "postmortems/_action_items.html", notice, failed
         )
-    return redirect("web:postmortem-detail", postmortem_id=postmortem.pk)
+    (messages.error if failed else messages.success)(request, notice)
+    return redirect("web:action-item-board")
+
+
+# --- one section or one row at a time (htmx swaps only that section) -----------------
+
+# The URL's name of a rows section -> (the section, its fragment).
+ROW_SECTIONS: dict[str, tuple[str, str]] = {
+    "whys": ("whys", "postmortems/_whys.html"),
+    "factors": ("contributing_factors", "postmortems/_fishbone.html"),
+    "timeline": ("timeline_entries", "postmortems/_timeline.html"),
+}
+_ANCHORS = {
+    "postmortems/_whys.html": "whys",
+    "postmortems/_fishbone.html": "fishbone",
+    "postmortems/_timeline.html": "timeline",
+    "postmortems/_action_items.html": "postmortem-action-items",
+}
+_ROW_NOUNS = {"whys": "Why", "contributing_factors": "Factor", "timeline_entries": "Entry"}
+LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
+
+
+def _answer(
+    request: HttpRequest,
+    postmortem_id: int,
+    fragment: str,
+    notice: str,
+    failed: bool,
+    *,
+    keep: bool = False,
+    focus: bool = False,
+    section: str | None = None,
+) -> HttpResponse:
+    """With htmx: the changed section alone, its message in it (and the workflow box,
+    whose checks depend on every section, out of band). Without: a message and the page
+    again, scrolled to the section. ``keep`` puts the posted values back in the add form
+    (the write was refused, nothing is lost); ``focus`` puts the cursor back in the add
+    form, to add the next row."""
+    text_section = section if section in sections.TEXT_FIELDS else None
+    anchor = f"section-{text_section}" if text_section else _ANCHORS[fragment]
+    if not _is_htmx(request):
+        (messages.error if failed else messages.success)(request, notice)
+        return redirect(reverse("web:postmortem-detail", args=[postmortem_id]) + f"#{anchor}")
+    context = _postmortem_context(request, postmortem_id)
+    context["notice"] = {"text": notice, "error": failed}
+    context["posted"] = request.POST if keep else {}
+    context["oob"] = True
+    context["focus_add"] = focus and not failed
+    if section is not None:
+        shown = next(x for x in context["sections"] if x["name"] == section)
+        if keep and text_section:  # show what was typed, not what is stored
+            shown["value"] = request.POST.get(section, shown["value"])
+            for figure in shown["figures"]:
+                figure["value"] = request.POST.get(figure["name"], figure["value"])
+        context["s"] = shown
+    return render(request, fragment, context)
+
+
+def _row_section(slug: str) -> tuple[str, str]:
+    if slug not in ROW_SECTIONS:
+        raise Http404("No such section.")
+    return ROW_SECTIONS[slug]
+
+
+def _local_instant(raw: str, entry: Any = None) -> datetime.datetime:
+    """A time typed in the reader's own zone (the zone the request activated); an
+    unchanged value keeps the stored instant to the second."""
+    raw = raw.strip()
+    if entry is not None and raw == timezone.localtime(entry.occurred_at).strftime(
+        LOCAL_INPUT_FORMAT
+    ):
+        return entry.occurred_at
+    try:
+        value = parse_datetime(raw) if raw else None
+    except ValueError:
+        value = None
+    if value is None or not 1971 <= value.year <= 9000:
+        raise InvalidInput("Give the entry a date and a time, like 2026-01-31 14:05.")
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, timezone.get_current_timezone())
+    return value
+
+
+def _posted_row(request: HttpRequest, section: str, entry: Any = None) -> dict[str, Any]:
+    post = request.POST
+    if section == "whys":
+        return {"question": post.get("question", ""), "answer": post.get("answer", "")}
+    if section == "contributing_factors":
+        return {"category": post.get("category", ""), "description": post.get("description", "")}
+    return {
+        "occurred_at": _local_instant(post.get("occurred_at", ""), entry),
+        "description": post.get("description", ""),
+    }
+
+
+@require_POST
+def postmortem_row_add(request: HttpRequest, postmortem_id: int, section: str) -> HttpResponse:
+    name, fragment = _row_section(section)
+    postmortem = _postmortem_or_404(request, postmortem_id)
+    try:
+        services.postmortem_row_save(
+            postmortem=postmortem,
+            actor=request.user,
+            section=name,
+            values=_posted_row(request, name),
+            amendment_reason=request.POST.get("amendment_reason", ""),
+        )
+        notice, failed = f"{_ROW_NOUNS[name]} added.", False
+    except DomainError as error:
+        notice, failed = _plain_error(error), True
+    return _answer(
+        request, postmortem.pk, fragment, notice, failed, keep=failed, focus=True, section=name
+    )
+
+
+def _row_or_404(postmortem: Postmortem, section: str, row_id: int) -> Any:
+    row = getattr(postmortem, section).filter(pk=row_id).first()
+    if row is None:
+        raise Http404("That row is no longer there.")
+    return row
+
+
+@require_POST
+def postmortem_row_save(
+    request: HttpRequest, postmortem_id: int, section: str, row_id: int
+) -> HttpResponse:
+    name, fragment = _row_section(section)
+    postmortem = _postmortem_or_404(request, postmortem_id)
+    row = _row_or_404(postmortem, name, row_id)
+    try:
+        services.postmortem_row_save(
+            postmortem=postmortem,
+            actor=request.user,
+            section=name,
+            row_id=row.pk,
+            values=_posted_row(request, name, row),
+            amendment_reason=request.POST.get("amendment_reason", ""),
+        )
+        notice, failed = f"{_ROW_NOUNS[name]} saved.", False
+    except DomainError as error:
+        notice, failed = _plain_error(error), True
+    return _answer(request, postmortem.pk, fragment, notice, failed, section=name)
+
+
+@require_POST
+def postmortem_row_remove(
+    request: HttpRequest, postmortem_id: int, section: str, row_id: int
+) -> HttpResponse:
+    name, fragment = _row_section(section)
+    postmortem = _postmortem_or_404(request, postmortem_id)
+    row = _row_or_404(postmortem, name, row_id)
+    try:
+        services.postmortem_row_remove(
+            postmortem=postmortem,
+            actor=request.user,
+            section=name,
+            row_id=row.pk,
+            amendment_reason=request.POST.get("amendment_reason", ""),
+        )
+        notice, failed = f"{_ROW_NOUNS[name]} removed.", False
+    except DomainError as error:
+        notice, failed = _plain_error(error), True
+    return _answer(request, postmortem.pk, fragment, notice, failed, section=name)
+
+
+@require_POST
+def postmortem_section_save(request: HttpRequest, postmortem_id: int, name: str) -> HttpResponse:
+    """One text section and its figures."""
+    if name not in sections.TEXT_FIELDS:
+        raise Http404("No such section.")
+    postmortem = _postmortem_or_404(request, postmortem_id)
+    section = sections.section(name)
+    try:
+        fields: dict[str, Any] = {name: request.POST.get(name, "")}
+        for figure in section.figures:
+            if figure.name in request.POST:
+                fields[figure.name] = _parse_figure(figure, request.POST[figure.name])
+        services.postmortem_update(
+            postmortem=postmortem,
+            actor=request.user,
+            amendment_reason=request.POST.get("amendment_reason", ""),
+            **fields,
+        )
+        notice, failed = f"{section.full_label} saved.", False
+    except DomainError as error:
+        notice, failed = _plain_error(error), True
+    return _answer(
+        request,
+        postmortem.pk,
+        "postmortems/_text_section.html",
+        notice,
+        failed,
+        keep=failed,
+        section=name,
+    )
+
+
+def postmortem_markdown(request: HttpRequest, postmortem_id: int) -> HttpResponse:
+    """The Markdown export (the API's ``…/markdown/``), as a file to download."""
+    postmortem = _postmortem_or_404(request, postmortem_id)
+    response = HttpResponse(
+        markdown.render(postmortem), content_type="text/markdown; charset=utf-8"
+    )
+    stem = re.sub(r"[^A-Za-z0-9-]+", "-", postmortem.incident.reference).strip("-") or "incident"
+    response["Content-Disposition"] = f'attachment; filename="postmortem-{stem}.md"'
+    return response
 
 
 def _safe_int(raw: Any) -> int | None:

@@ -110,13 +110,20 @@ def test_the_web_editor_shows_the_sections_in_order(client, team, member):
     postmortem = postmortem_for(team=team, actor=member)
     client.force_login(member)
     body = client.get(f"/postmortems/{postmortem.pk}/").content.decode()
-    editor = body.split('id="postmortem-editor"', 1)[1].split("</form>", 1)[0]
-    legends = re.findall(r"<legend>(.*?)</legend>", editor)
+    editor = body.split('<div class="pm-page">', 1)[1]
+    # Each section is its own block with its own form: its heading, then its figures.
+    headings = [
+        re.sub(r"<[^>]+>", "", text)
+        for text in re.findall(r"<h2 id=\"[^\"]+\">(.*?)</h2>|<legend>(.*?)</legend>", editor)
+        for text in text
+        if text
+    ]
     expected = ["Owner"]
     for section in sections.SECTIONS:
         expected.append(section.full_label)
         if section.figures:
             expected.append(f"{section.label} in numbers")
-    assert legends == expected
+    expected.append("Action items")
+    assert headings == expected
     for name in (*sections.TEXT_FIELDS, *sections.FIGURE_FIELDS):
         assert f'name="{name}"' in editor, name

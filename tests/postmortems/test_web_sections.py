@@ -87,12 +87,15 @@ def test_incident_page_shows_the_postmortem_or_why_there_is_none(signed_in, team
     def section(incident_id):
         with time_machine.travel(LATER, tick=False):
             html = signed_in.get(f"/incidents/{incident_id}/").content.decode()
-        return html.split('<section id="section-postmortem">')[1].split("</section>")[0]
+        after = html.split('<section id="section-postmortem"')[1]
+        return after.split(">", 1)[1].split("</section>")[0]
 
     shown = section(with_pm.incident_id)
     assert f'href="/postmortems/{with_pm.pk}/"' in shown
     assert 'data-status="draft"' in shown and "Draft" in shown
-    assert "due 2026-03-04 09:00 UTC" in shown and "overdue" in shown
+    # The due time in the reader's zone (UTC for this member), as a <time> element.
+    assert 'due <time datetime="2026-03-04T09:00:00+00:00"' in shown
+    assert "4 Mar 09:00 UTC" in shown and "overdue" in shown
     assert "No postmortem is required for a SEV4 incident." in section(not_required.pk)
     assert "its draft is created when the incident is resolved" in section(still_open.pk)
     assert "<button" not in section(not_required.pk)

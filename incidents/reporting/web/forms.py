@@ -7,10 +7,17 @@ from oncall.teams.selectors import team_list
 
 
 class MetricsForm(forms.Form):
-    team = forms.ChoiceField(required=False)
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    severity = forms.ChoiceField(required=False)
+    team = forms.ChoiceField(required=False, label="Team")
+    since = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False,
+        label="To",
+        help_text="Not included: up to the start of that day.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    severity = forms.ChoiceField(required=False, label="Severity")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -20,3 +27,10 @@ class MetricsForm(forms.Form):
         self.fields["severity"].choices = [("", "All severities")] + [
             (s.name, s.name) for s in selectors.severity_list()
         ]
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since >= until:
+            self.add_error("until", "Choose an end date after the start date.")
+        return data
