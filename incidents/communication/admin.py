@@ -29,7 +29,8 @@ class EscalationNoticeRuleAdmin(SimpleHistoryAdmin):
 
 @admin.register(TeamCommunicationSettings)
 class TeamCommunicationSettingsAdmin(SimpleHistoryAdmin):
-    list_display = ["team"]
+    list_display = ["team", "auto_publish"]
+    list_filter = ["auto_publish"]
     autocomplete_fields = ["team"]
 
 

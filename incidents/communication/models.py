@@ -14,8 +14,13 @@ CommunicationEventKind = TimelineEventKind
 
 
 class UpdateAudience(models.TextChoices):
+    """Who an update is for: the incident's own people (the timeline and Slack), the
+    public status page (and the team's stakeholders, by e-mail), or the stakeholders
+    only (e-mail, never on the status page)."""
+
     INTERNAL = "internal", "Internal"
     PUBLIC = "public", "Public"
+    STAKEHOLDERS = "stakeholders", "Stakeholders"
 
 
 class StatusPageState(models.TextChoices):
@@ -29,8 +34,10 @@ class StatusPageState(models.TextChoices):
 
 
 class StatusUpdate(models.Model):
-    """A message from the incident's people to stakeholders (internal) or the public
-    status page (public). Append-only: a correction is a new update."""
+    """A message from the incident's people: internal (the timeline and Slack), public
+    (the status page and the stakeholders' mailboxes; the first one puts the incident on
+    the status page) or for the stakeholders only. Append-only: a correction is a new
+    update."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
     message = models.TextField()
@@ -39,7 +46,7 @@ class StatusUpdate(models.Model):
         choices=IncidentStatus.choices,
         help_text="The incident's status when the update was posted.",
     )
-    audience = models.CharField(max_length=10, choices=UpdateAudience.choices)
+    audience = models.CharField(max_length=20, choices=UpdateAudience.choices)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -95,6 +102,12 @@ class TeamCommunicationSettings(models.Model):
     )
     engineering_manager_emails = models.TextField(
         blank=True, help_text="Targets of 'engineering manager' escalation notices."
+    )
+    auto_publish = models.BooleanField(
+        default=False,
+        help_text="When an incident on a public service is declared, publish a neutral "
+        "'Investigating an issue affecting <service>' on the status page at once. Off: "
+        "an incident appears there only once someone shares a public update.",
     )
 
     history = HistoricalRecords()

@@ -1,5 +1,5 @@
-"""What an incident's changes cause to its communication (the Slack incident channel). Thin:
-each calls one service.
+"""What an incident's changes cause to its communication (the Slack incident channel, and
+the status page of a team that publishes as it declares). Thin: each calls services.
 
 Connected, in their order, by ``config.consequences``."""
 
@@ -8,6 +8,8 @@ from incidents.communication import services as comm
 
 def on_incident_declared(sender, incident, actor, **kwargs) -> None:
     comm.incident_channel_request(incident=incident)
+    # A team with auto_publish: the neutral first public update (mirrored to the channel).
+    comm.status_update_auto_publish(incident=incident)
 
 
 def on_incident_status_changed(sender, incident, actor, old_status, new_status, **kwargs) -> None:

@@ -2,33 +2,48 @@
 
 What is public (and what a "private team" is): nothing of a team appears unless one of
 its services is marked ``Service.public``; then only that service's name and state, the
-non-private open incidents that affect it (their public title, state, status and
-*public* updates) and maintenance windows that include it. Never shown: private
-incidents, internal updates, people (authors, commanders), team names or keys,
-incident references, non-public services, summaries or impact statements.
+*published* non-private incidents that affect it (their public title, state, status and
+public updates) and maintenance windows that include it. An incident is published once
+it has a public update (someone shared one, or the team auto-publishes at declaration);
+until then it appears nowhere here, nor does it change its services' states. Never
+shown: private incidents, internal titles (an incident without a public title is "Issue
+affecting <its public services>"), internal and stakeholder updates, people (authors,
+commanders), team names or keys, incident references, non-public services, summaries
+or impact statements.
 """
 
 import hashlib
 import hmac
 from collections import defaultdict
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from incidents.communication import status_state
 from incidents.communication.models import StatusUpdate, UpdateAudience
-from incidents.models import OPEN_STATUSES, Incident, MaintenanceWindow, Service
+from incidents.models import OPEN_STATUSES, Incident, IncidentStatus, MaintenanceWindow, Service
 
 HISTORY_DAYS = 14
 
 
+def _published():
+    """Incidents with a public update: the status page shows nothing of the others."""
+    return Exists(
+        StatusUpdate.objects.filter(incident=OuterRef("pk"), audience=UpdateAudience.PUBLIC)
+    )
+
+
 def _public_incidents():
+    return _public_incidents_base().filter(_published(), private=False, services__public=True)
+
+
+def _public_incidents_base():
     return (
-        Incident.objects.filter(private=False, services__public=True)
-        .distinct()
+        Incident.objects.distinct()
         .select_related("severity", "communication")
         .prefetch_related(
             Prefetch(
@@ -55,13 +70,22 @@ def _override(incident: Incident) -> str:
 
 
 def _public_title(incident: Incident) -> str:
+    """The public title, else the neutral one: never the internal title."""
     try:
-        return incident.communication.public_title or incident.title
+        title = incident.communication.public_title
     except Incident.communication.RelatedObjectDoesNotExist:
-        return incident.title
+        title = ""
+    return title or status_state.neutral_title(s.name for s in incident.public_services)
 
 
 LABELS = dict(status_state.S.choices)
+# An incident's status in the public's words: "triggered" and "acknowledged" are the
+# responders' business; to readers of the status page both are "Investigating".
+STATUS_LABELS = {
+    **dict(IncidentStatus.choices),
+    IncidentStatus.TRIGGERED: "Investigating",
+    IncidentStatus.ACKNOWLEDGED: "Investigating",
+}
 
 
 def public_id(kind: str, pk: int) -> str:
@@ -85,6 +109,7 @@ def _incident_row(incident: Incident) -> dict[str, Any]:
         "state": state,
         "state_label": LABELS[state],
         "status": incident.status,
+        "status_label": STATUS_LABELS[incident.status],
         "started_at": incident.triggered_at,
         "resolved_at": incident.resolved_at,
         "services": [s.name for s in incident.public_services],
@@ -93,6 +118,7 @@ def _incident_row(incident: Incident) -> dict[str, Any]:
                 "id": public_id("update", u.pk),
                 "message": u.message,
                 "status": u.status,
+                "status_label": STATUS_LABELS.get(u.status, u.status),
                 "created_at": u.created_at,
             }
             for u in incident.public_updates
@@ -163,7 +189,9 @@ def status_page(*, now: datetime | None = None) -> dict[str, Any]:
             }
             for w in windows
         ],
-        "history": [{"date": day, "incidents": by_day.get(day, [])} for day in days],
+        "history": [
+            {"date": date.fromisoformat(day), "incidents": by_day.get(day, [])} for day in days
+        ],
     }
 
 
@@ -181,3 +209,84 @@ def status_feed_items(*, now: datetime | None = None) -> list[dict[str, Any]]:
                 items.append({"incident": row, "update": update})
     items.sort(key=lambda item: item["update"]["created_at"], reverse=True)
     return items
+
+
+# --- the incident page's "Share update" ------------------------------------------------
+
+
+@dataclass
+class StatusPagePresence:
+    """What the status page knows of one incident, loaded once (three queries) for the
+    incident page's composer and its preview."""
+
+    incident: Incident
+    public_services: list[Service]
+    public_updates: list[StatusUpdate]
+    status_page_state: str
+    public_title: str
+    customer_impact: bool | None
+
+    @property
+    def published(self) -> bool:
+        return bool(self.public_updates)
+
+    @property
+    def shown(self) -> bool:
+        """Whether the page can show it at all (once published)."""
+        return bool(self.public_services) and not self.incident.private
+
+
+def incident_status_page_presence(*, incident: Incident) -> StatusPagePresence:
+    loaded = _public_incidents_base().get(pk=incident.pk)
+    try:
+        comm = loaded.communication
+        state, title, impact = comm.status_page_state, comm.public_title, comm.customer_impact
+    except Incident.communication.RelatedObjectDoesNotExist:
+        state, title, impact = "", "", None
+    return StatusPagePresence(
+        incident=loaded,
+        public_services=list(loaded.public_services),
+        public_updates=list(loaded.public_updates),
+        status_page_state=state,
+        public_title=title,
+        customer_impact=impact,
+    )
+
+
+def status_card_preview(
+    *,
+    presence: StatusPagePresence,
+    message: str = "",
+    status_page_state: str | None = None,
+    public_title: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The status page's card of the incident as it would be after a public update with
+    ``message`` and these settings (None: as they are now): the row the page renders,
+    built from what is public only, with the new update first. No query."""
+    now = now or timezone.now()
+    incident = presence.incident
+    override = presence.status_page_state if status_page_state is None else status_page_state
+    title = presence.public_title if public_title is None else public_title.strip()
+    row = _incident_row(incident)
+    state = (
+        status_state.incident_state(severity_level=incident.severity.level, override=override)
+        if incident.status in OPEN_STATUSES
+        else status_state.S.OPERATIONAL
+    )
+    row["state"], row["state_label"] = state, LABELS[state]
+    row["title"] = title or status_state.neutral_title(s.name for s in presence.public_services)
+    message = (message or "").strip()
+    if message:
+        row["updates"].insert(
+            0,
+            {
+                "id": "preview",
+                "message": message,
+                "status": incident.status,
+                "status_label": STATUS_LABELS[incident.status],
+                "created_at": now,
+            },
+        )
+    row["updates"] = row["updates"][:4]
+    return row

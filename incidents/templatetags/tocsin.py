@@ -71,8 +71,9 @@ def relative(value) -> str:
 
 @register.filter
 def minutes(seconds) -> str:
-    """A duration in plain hours and minutes: 8993 min → "149 h 53 min"; 2 days or more
-    → "6 days 5 h"; under a minute → "0 min"; None → "–"."""
+    """A duration in plain words, never thousands of minutes: 95 min → "1 h 35 min",
+    30 h → "30 h"; from 2 days in days and hours (8993 min → "6 days 5 h"); under a minute
+    → "0 min"; None → "–"."""
     if seconds is None:
         return "–"
     if isinstance(seconds, timedelta):

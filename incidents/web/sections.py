@@ -16,13 +16,19 @@ items and runbooks plug their parts in here instead of the views importing them:
 
 ``context`` returns the dictionary its template renders (as ``section``); it must load
 what it shows in a bounded number of queries (the page tests assert it).
+
+Pages: ``home``; ``incident_detail`` (inside the incident's live region, which an open
+SEV1 page refreshes every few seconds); ``incident_tools`` (forms people type into, e.g.
+communication's "Share update": rendered outside the live region, so a refresh never
+wipes what someone is writing; they refresh the page's live region after a change by
+answering with the ``HX-Trigger: incident-changed`` header).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-PAGES = ("home", "incident_detail")
+PAGES = ("home", "incident_detail", "incident_tools")
 
 
 @dataclass(frozen=True)

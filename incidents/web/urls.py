@@ -1,8 +1,24 @@
 """URLs of the core's pages."""
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from incidents.web import views
+
+
+class ActionConverter:
+    """Only the core's own actions: ``/incidents/<id>/<other>/`` stays free for the
+    rooms' pages of an incident (communication's ``share-update``)."""
+
+    regex = "|".join(sorted(views.ACTIONS))
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ActionConverter, "incident_action")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,7 +26,7 @@ urlpatterns = [
     path("incidents/declare/", views.incident_declare, name="incident-declare"),
     path("incidents/<int:incident_id>/", views.incident_detail, name="incident-detail"),
     path(
-        "incidents/<int:incident_id>/<slug:action>/",
+        "incidents/<int:incident_id>/<incident_action:action>/",
         views.incident_action,
         name="incident-action",
     ),

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from common.errors import DomainError, NotFound
 from incidents import selectors, services
 from incidents.api.filters import IncidentFilter
-from incidents.models import IncidentStatus
+from incidents.models import IncidentStatus, Resolution
 from incidents.services import ALLOWED_TRANSITIONS
 from incidents.web import sections
 from incidents.web.forms import (
@@ -47,6 +47,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def incident_list(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
+    # An empty choice in the filter form means "any": not a value to validate.
+    for name in [k for k in params if k != "open" and not any(params.getlist(k))]:
+        del params[name]
     if "open" not in params and not params.get("status"):
         params["open"] = "true"  # open incidents unless asked otherwise
     filterset = IncidentFilter(params, queryset=selectors.incident_list(user=request.user))
@@ -70,7 +73,9 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def incident_declare(request: HttpRequest) -> HttpResponse:
-    form = DeclareForm(request.POST or None, user=request.user)
+    form = DeclareForm(
+        request.POST or None, user=request.user, initial_team=request.GET.get("team")
+    )
     if request.method == "POST" and form.is_valid():
         try:
             incident = services.incident_create(
@@ -85,7 +90,9 @@ def incident_declare(request: HttpRequest) -> HttpResponse:
 
 
 def _form_errors(form, error: DomainError) -> None:
-    form.add_error(None, error.detail)
+    fields = [name for name in error.errors if name in form.fields]
+    if not fields:
+        form.add_error(None, error.detail)
     for field, errors in error.errors.items():
         for message in errors:
             form.add_error(field if field in form.fields else None, message)
@@ -98,7 +105,13 @@ def _incident_or_404(request: HttpRequest, incident_id: Any):
         raise Http404(error.detail) from None
 
 
-def _detail_context(request: HttpRequest, incident_id: Any) -> dict[str, Any]:
+def _detail_context(
+    request: HttpRequest,
+    incident_id: Any,
+    *,
+    refreshing: bool = False,
+    status_form: StatusForm | None = None,
+) -> dict[str, Any]:
     incident = _incident_or_404(request, incident_id)
     auto_refresh = incident.is_open and incident.severity.level == 1
     return {
@@ -109,9 +122,12 @@ def _detail_context(request: HttpRequest, incident_id: Any) -> dict[str, Any]:
             for value, label in IncidentStatus.choices
             if value in ALLOWED_TRANSITIONS[incident.status] and value != IncidentStatus.RESOLVED
         ],
+        "status_form": status_form or StatusForm(),
         "resolve_form": ResolveForm(),
         "note_form": NoteForm(),
         "auto_refresh_seconds": settings.INCIDENT_PAGE_REFRESH_SECONDS if auto_refresh else None,
+        # A refresh keeps what someone is typing in the live region (hx-preserve).
+        "refreshing": refreshing,
         "sections": sections.render_sections("incident_detail", request, incident=incident),
         "severities": list(selectors.severity_list()),
         "members": [m.user for m in team_membership_list(team=incident.team)],
@@ -120,13 +136,21 @@ def _detail_context(request: HttpRequest, incident_id: Any) -> dict[str, Any]:
             ("scribe", "Scribe", incident.scribe_id),
             ("communications_lead", "Communications", incident.communications_lead_id),
         ],
+        "status_labels": dict(IncidentStatus.choices),
+        "resolution_labels": dict(Resolution.choices),
     }
 
 
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
-    context = _detail_context(request, incident_id)
     if request.headers.get("HX-Request"):
-        return render(request, "incidents/_panel.html", context)
+        # The live region only (the refresh of an open SEV1, or after a change made
+        # elsewhere on the page): never the whole page inside itself.
+        context = _detail_context(request, incident_id, refreshing=True)
+        return render(request, "incidents/_live.html", context)
+    context = _detail_context(request, incident_id)
+    context["tools"] = sections.render_sections(
+        "incident_tools", request, incident=context["incident"]
+    )
     return render(request, "incidents/detail.html", context)
 
 
@@ -143,10 +167,11 @@ def incident_action(request: HttpRequest, incident_id: int, action: str) -> Http
         form = EditForm(request.POST, incident=incident)
     else:
         form = form_class(request.POST)
+    done = False
     if action not in ACTIONS:
         messages.error(request, "Unknown action.")
     elif not form.is_valid():
-        messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
     else:
         data = form.cleaned_data
         try:
@@ -180,6 +205,19 @@ def incident_action(request: HttpRequest, incident_id: int, action: str) -> Http
                 )
         except DomainError as error:
             messages.error(request, error.detail)
+        else:
+            done = True
     if request.headers.get("HX-Request"):
-        return render(request, "incidents/_panel.html", _detail_context(request, incident_id))
+        # A refused status change keeps what was typed, with its error by the field.
+        kept = form if action == "status" and not done else None
+        response = render(
+            request,
+            "incidents/_live.html",
+            _detail_context(request, incident_id, status_form=kept),
+        )
+        if done:
+            # The form that asked (the note form, outside the live region) empties itself,
+            # and the rooms' tools (the status page preview) catch up with the change.
+            response["HX-Trigger"] = "incident-saved"
+        return response
     return redirect("web:incident-detail", incident_id=incident_id)

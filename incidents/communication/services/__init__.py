@@ -26,7 +26,10 @@ from incidents.communication.services.updates import (
     incident_customer_impact,
     incident_has_public_service,
     split_emails,
+    stakeholder_emails,
+    status_update_auto_publish,
     status_update_post,
+    status_update_share,
 )
 
 __all__ = [
@@ -49,5 +52,8 @@ __all__ = [
     "incident_customer_impact",
     "incident_has_public_service",
     "split_emails",
+    "stakeholder_emails",
+    "status_update_auto_publish",
     "status_update_post",
+    "status_update_share",
 ]

@@ -179,3 +179,21 @@ def test_list_queries_do_not_grow(api, team, member, service, django_assert_max_
         assert client.get(f"/api/v1/incidents/{incident.pk}/updates/").json()["count"] == 10
     with django_assert_max_num_queries(6):
         assert len(client.get(f"/api/v1/incidents/{incident.pk}/runbooks/").json()) == 10
+
+
+def test_a_stakeholder_update_through_the_api_is_emailed_only(
+    api, team, member, django_capture_on_commit_callbacks
+):
+    incident = IncidentFactory(team=team, actor=member)
+    url = f"/api/v1/incidents/{incident.pk}/updates/"
+    client = api.as_user(member)
+    refused = client.post(url, {"message": "ETA 1 h", "audience": "stakeholders"})
+    assert refused.status_code == 400
+    assert refused.json()["detail"] == "Team Payments has no stakeholder list to e-mail."
+    TeamCommunicationSettings.objects.create(team=team, stakeholder_emails="cs@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        created = client.post(url, {"message": "ETA 1 h", "audience": "stakeholders"})
+    outbox_send_due()
+    assert created.status_code == 201
+    assert [m.to for m in mail.outbox] == [["cs@example.com"]]
+    assert api.get("/api/v1/status/").json()["incidents"] == []
