@@ -57,11 +57,13 @@ class WiringConfig(AppConfig):
         from config.consequences import consequences_connect
         from incidents.communication.services import channels as communication_channels
         from incidents.communication.services import emails as communication_emails
+        from incidents.communication.web import sections as communication_sections
         from incidents.mirroring import outbox as mirroring_outbox
         from incidents.paging.services import delivery as paging_delivery
         from incidents.paging.web import sections as paging_sections
         from incidents.reporting import paging as paging_figures
         from oncall.contacts import outbox as contact_outbox
+        from oncall.teams import outbox as invitation_outbox
         from postmortems.services import sla as postmortem_sla
 
         consequences_connect()
@@ -69,11 +71,13 @@ class WiringConfig(AppConfig):
         # and its sections of the pages (on call now, my pending pages, pages sent).
         paging_figures.register()
         paging_sections.register()
+        # The incident page's "Share update" composer.
+        communication_sections.register()
         # What the outbox asks of the rooms whose messages it sends: render or re-check
         # right before the send, hear the outcome (docs/outbox.md, "Purposes").
         paging_delivery.register()
         contact_outbox.register()
-        import_module("oncall.teams.outbox").register()  # invitation e-mails
+        invitation_outbox.register()
         mirroring_outbox.register()
         communication_emails.register()
         communication_channels.register()

@@ -30,7 +30,7 @@ CONSEQUENCES = {
     incident_declared: (
         paging.on_incident_declared,  # snapshot the policy, page the first rule at once
         mirroring.on_incident_declared,  # trigger the incident in PagerDuty (after commit)
-        communication.on_incident_declared,  # SEV1/SEV2: open a Slack incident channel
+        communication.on_incident_declared,  # Slack channel (SEV1/SEV2); team auto-publish
         runbooks.on_incident_declared,  # attach the runbooks that match
     ),
     # Acknowledged, moved forward, resolved or reopened.

@@ -2,7 +2,6 @@
 
 from django.urls import path
 
-from incidents.communication.web import sections
 from incidents.communication.web.views import (
     StatusFeed,
     share_update,
@@ -20,6 +19,3 @@ urlpatterns = [
         name="incident-share-update-preview",
     ),
 ]
-
-# The incident page's "Share update" section posts to the URLs above.
-sections.register()
