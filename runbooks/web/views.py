@@ -2,6 +2,7 @@
 version history with diffs, and the coverage report. Reads through runbooks.selectors,
 the one write (mark tested) through runbooks.services; another team's runbook is 404."""
 
+from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
@@ -107,6 +108,44 @@ def _diff_lines(text: str) -> list[tuple[str, str]]:
     return kinds
 
 
+# The fields runbook_diff compares, as the page names them.
+CHANGE_LABELS = {
+    "title": "Title",
+    "matchers": "Matching rules",
+    "review_interval_days": "Days between reviews",
+    "last_tested_at": "Last tested",
+}
+TIME_FIELDS = {"last_tested_at"}
+
+
+def _change_rows(changes: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """runbook_diff's changes in plain words; times back to aware datetimes, so the
+    template shows them in the reader's zone."""
+    rows = []
+    for field, (before, after) in changes.items():
+        is_time = field in TIME_FIELDS
+        if is_time:
+            before, after = (_as_datetime(v) for v in (before, after))
+        rows.append(
+            {
+                "label": CHANGE_LABELS.get(field, field.replace("_", " ").capitalize()),
+                "before": before,
+                "after": after,
+                "is_time": is_time,
+            }
+        )
+    return rows
+
+
+def _as_datetime(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
 def runbook_versions_page(request: HttpRequest, runbook_id: int) -> HttpResponse:
     runbook = _runbook_or_404(request, runbook_id)
     versions = selectors.runbook_versions(runbook=runbook)  # newest first
@@ -124,6 +163,7 @@ def runbook_versions_page(request: HttpRequest, runbook_id: int) -> HttpResponse
             error = exc.detail
         else:
             diff["lines"] = _diff_lines(diff["body_diff"])
+            diff["change_rows"] = _change_rows(diff["changes"])
     return render(
         request,
         "runbooks/versions.html",

@@ -1,6 +1,7 @@
 """Browser tests: a real OpenID Connect provider (tests/e2e/oidc, node-oidc-provider) on
 127.0.0.1, pytest-django's live server, and Debian's Chromium driven by Playwright."""
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -207,3 +208,250 @@ def fits_the_screen(page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     viewport = page.viewport_size["width"]
     assert width <= viewport, f"{page.url} is {width} px wide at {viewport} px"
+
+
+# --- The world the crawl and the accessibility tests walk through ------------------------
+
+AXE_JS = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture
+def world(team, other_team, staff, manager, member, outsider):
+    """A small world seeded through factories and services: Payments (``team``) with its
+    manager priya, member marco and staff admin; Mobile (``other_team``) with olivia, an
+    outsider to Payments. Payments has an open SEV1 and SEV3, a resolved incident with
+    its postmortem and action items, a schedule with a layer and an override, an
+    escalation policy, a runbook and an integration with an alert."""
+    import datetime
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from incidents.alerts.parsers.events import NormalizedEvent
+    from incidents.alerts.services.ingest import alert_open_new
+    from incidents.alerts.services.integrations import integration_create
+    from tests.incidents.factories import IncidentFactory, ServiceFactory
+    from tests.oncall.factories import TeamMembershipFactory, make_policy, make_schedule
+    from tests.postmortems.factories import ActionItemFactory, postmortem_for
+    from tests.runbooks.factories import RunbookFactory
+
+    for user in (staff, manager, member, outsider):
+        user.set_password(PASSWORD)
+        user.save()
+    TeamMembershipFactory(team=team, user=staff, role="member")
+    now = timezone.now()
+    service = ServiceFactory(team=team, name="Checkout API", slug="checkout-api")
+    ServiceFactory(team=other_team, name="Mobile app", slug="mobile-app")
+    schedule = make_schedule(
+        team,
+        [
+            {
+                "users": [manager, member],
+                "rotation": "weekly",
+                "handoff_time": datetime.time(9),
+                "start": (now - datetime.timedelta(days=10)).date(),
+            }
+        ],
+        time_zone="Europe/Berlin",
+        overrides=[
+            (member, now + datetime.timedelta(days=1), now + datetime.timedelta(days=1, hours=8))
+        ],
+    )
+    make_policy(team, [(5, [schedule]), (10, [manager])])
+    sev1 = IncidentFactory(
+        team=team,
+        actor=manager,
+        severity="SEV1",
+        title="Checkout returns 502",
+        summary="Half of the checkout requests fail.",
+        services=[service],
+        commander=manager,
+    )
+    IncidentFactory(team=team, actor=member, severity="SEV3", title="Slow search results")
+    IncidentFactory(team=other_team, actor=outsider, severity="SEV2", title="Mobile push delayed")
+    postmortem = postmortem_for(
+        team=team, actor=manager, severity="SEV2", title="Card payments declined"
+    )
+    for title in ("Alert on connection-pool saturation", "Canary config deploys"):
+        ActionItemFactory(
+            actor=manager, postmortem=postmortem, owner=member, title=title, priority="P1"
+        )
+    RunbookFactory(team=team, actor=manager, title="Checkout latency", services=[service])
+    integration, _key = integration_create(
+        actor=manager, team=team, name="Prometheus", kind="alertmanager"
+    )
+    with transaction.atomic():
+        alert_open_new(
+            integration=integration,
+            event=NormalizedEvent(
+                action="trigger",
+                dedup_key="checkout-5xx",
+                payload={"alertname": "Checkout5xx"},
+                summary="Checkout 5xx above 5%",
+                source="prometheus",
+                severity="critical",
+                name="Checkout5xx",
+                labels={"service": "checkout-api"},
+            ),
+            now=now,
+        )
+    return {
+        "team": team,
+        "other_team": other_team,
+        "staff": staff,
+        "manager": manager,
+        "member": member,
+        "outsider": outsider,
+        "sev1": sev1,
+        "postmortem": postmortem,
+        "schedule": schedule,
+    }
+
+
+# Links the crawl requests but does not open as pages: files, feeds and the JSON API.
+FILE_SUFFIXES = (".ics", ".atom", ".csv", ".json", ".pdf", ".txt")
+NEVER_FOLLOW = ("/accounts/logout/",)
+
+
+def _is_file_link(path: str, link: dict) -> bool:
+    if link.get("download") or (link.get("type") and "html" not in link["type"]):
+        return True
+    if path.endswith(FILE_SUFFIXES):
+        return True
+    return path.startswith("/api/") and not path.startswith("/api/docs/")
+
+
+def crawl(page, base_url: str, *, max_depth: int = 4, max_pages: int = 400, expected=()):
+    """Breadth-first over every same-origin ``<a href>`` from ``/``, as the signed-in
+    person on ``page``. Each page link must answer 2xx/3xx with HTML and log no console
+    error; every ``hx-get`` URL on a page is requested too (as htmx does), and files,
+    feeds and API links only need to answer. ``expected``: (status, path) pairs allowed.
+    Admin pages are visited, but only the admin index is followed (its model pages).
+    Returns ``{"pages": [url, ...], "fragments": [...], "files": [...], "problems": [...]}``."""
+    from collections import deque
+    from urllib.parse import urldefrag, urlsplit
+
+    links_js = """els => els.map(a => ({href: a.href, download: a.hasAttribute('download'),
+                                         type: a.getAttribute('type') || ''}))"""
+    hx_js = """els => els.map(e => new URL(e.getAttribute('hx-get'), location.href).href)"""
+    pages, fragments, files, problems = [], set(), set(), []
+    allowed = set(expected)
+    start = base_url + "/"
+    queue = deque([(start, 0, "(start)")])
+    seen = {start}
+    per_path: dict[str, int] = {}
+
+    def answer_ok(status: int, url: str, found_on: str) -> bool:
+        if status < 400 or (status, urlsplit(url).path) in allowed:
+            return True
+        problems.append(f"{status} {url} (linked from {found_on})")
+        return False
+
+    while queue and len(pages) < max_pages:
+        url, depth, found_on = queue.popleft()
+        page.console_errors.clear()
+        try:
+            response = page.goto(url, wait_until="load")
+        except Exception as error:  # e.g. "Download is starting"
+            problems.append(
+                f"{url} (linked from {found_on}) is not a page: {str(error).splitlines()[0]}"
+                " (a file link needs the download attribute)"
+            )
+            continue
+        with contextlib.suppress(Exception):  # polling pages never go idle; load is enough
+            page.wait_for_load_state("networkidle", timeout=5_000)
+        if response is None or not answer_ok(response.status, url, found_on):
+            continue
+        content_type = response.headers.get("content-type", "")
+        if not content_type.startswith("text/html"):
+            problems.append(f"{url} answered {content_type!r}, not a page (from {found_on})")
+            continue
+        final = urldefrag(page.url)[0]
+        if not final.startswith(base_url) or final in pages:
+            continue  # a redirect to a page visited already
+        pages.append(final)
+        for error in page.console_errors:
+            problems.append(f"console error on {final}: {error}")
+        path = urlsplit(final).path
+        for hx_url in page.eval_on_selector_all("[hx-get]", hx_js):
+            hx_url = urldefrag(hx_url)[0]
+            if hx_url in fragments or not hx_url.startswith(base_url):
+                continue
+            fragments.add(hx_url)
+            answer = page.request.get(hx_url, headers={"HX-Request": "true"})
+            answer_ok(answer.status, hx_url, f"hx-get on {final}")
+        if depth >= max_depth or (path.startswith("/admin/") and path != "/admin/"):
+            continue
+        for link in page.eval_on_selector_all("a[href]", links_js):
+            href = urldefrag(link["href"])[0]
+            if not href.startswith(base_url) or href in seen:
+                continue
+            seen.add(href)
+            link_path = urlsplit(href).path
+            if link_path.startswith(NEVER_FOLLOW):
+                continue
+            if _is_file_link(link_path, link):
+                files.add(href)
+                answer = page.request.get(href)
+                answer_ok(answer.status, href, final)
+                continue
+            # Query-string variants of one page (filters, sort orders): a few are enough.
+            per_path[link_path] = per_path.get(link_path, 0) + 1
+            if per_path[link_path] > 5:
+                continue
+            queue.append((href, depth + 1, final))
+    return {
+        "pages": pages,
+        "fragments": sorted(fragments),
+        "files": sorted(files),
+        "problems": problems,
+    }
+
+
+def axe_violations(page, impacts=("serious", "critical"), skip_rules=()) -> list[str]:
+    """Run axe-core (WCAG 2 A and AA rules) in the page; the serious and critical
+    violations, one line each with the elements concerned. ``skip_rules``: axe rule ids
+    not to run (for third-party markup we cannot change)."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        # page.evaluate runs outside the page's CSP, so this needs no inline script.
+        page.evaluate(AXE_JS.read_text())
+    found = page.evaluate(
+        """async (skip) => {
+            const rules = Object.fromEntries(skip.map(id => [id, {enabled: false}]));
+            const result = await axe.run(document, {
+                runOnly: {type: "tag", values: ["wcag2a", "wcag2aa"]},
+                resultTypes: ["violations"],
+                rules,
+            });
+            return result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 4).map(n => n.target.join(" ")),
+                count: v.nodes.length,
+            }));
+        }""",
+        list(skip_rules),
+    )
+    return [
+        f"{v['impact']}: {v['id']} ({v['help']}) ×{v['count']}: {', '.join(v['nodes'])}"
+        for v in found
+        if v["impact"] in impacts
+    ]
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line saying which browser tests were skipped and what to install."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        if not report.nodeid.startswith("tests/e2e/"):
+            continue
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    if reasons:
+        count = sum(reasons.values())
+        terminalreporter.write_line(
+            f"Browser tests skipped: {count} ("
+            + "; ".join(f"{n} because {r}" for r, n in reasons.items())
+            + "). Install: apt-get install chromium nodejs npm; "
+            "npm ci in tests/e2e and tests/e2e/oidc."
+        )
