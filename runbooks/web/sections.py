@@ -11,11 +11,27 @@ from runbooks import selectors
 SECTION_ROWS = 10
 
 
+def reason_in_words(reason: str) -> str:
+    """A match reason of ``runbooks.matching`` as people read it: ``service:checkout`` →
+    "the checkout service", ``keyword:latency`` → "“latency” in the title"."""
+    kind, _, value = reason.partition(":")
+    return {
+        "alert": f"the alert {value}",
+        "labels": f"the labels {value}",
+        "service": f"the {value} service",
+        "keyword": f"“{value}” in the title",
+    }.get(kind, reason)
+
+
 def incident_runbooks(request: Any, incident: Any) -> dict[str, Any]:
     attachments = list(selectors.incident_runbook_list(incident=incident)[:SECTION_ROWS])
     return {
         "rows": [
-            {"attachment": a, "url": reverse("web:runbook-detail", args=[a.runbook_id])}
+            {
+                "attachment": a,
+                "url": reverse("web:runbook-detail", args=[a.runbook_id]),
+                "reasons": [reason_in_words(r) for r in a.matched_by],
+            }
             for a in attachments
         ]
     }

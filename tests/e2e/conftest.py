@@ -5,6 +5,7 @@ import contextlib
 import json
 import shutil
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -84,41 +85,50 @@ def sso_settings(settings, oidc_provider):
     return settings
 
 
-@pytest.fixture
-def browser_page(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM reads
-    # are still plain synchronous calls.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@contextmanager
+def _chromium(monkeypatch):
+    """Debian's Chromium, headless, for one test. Playwright's sync API runs an event loop
+    in this thread; the test's own ORM reads are still plain synchronous calls."""
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(20_000)
-        page = context.new_page()
         try:
-            yield page
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    with _chromium(monkeypatch) as chromium:
+        context = chromium.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(20_000)
+        try:
+            yield context.new_page()
         finally:
             context.close()
-            browser.close()
 
 
 @pytest.fixture
 def shoot():
     def take(page, name: str) -> None:
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        # caret="initial": hiding the caret injects a <style>, which the CSP refuses.
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, caret="initial")
 
     return take
 
@@ -140,23 +150,7 @@ def browser(monkeypatch):
     )
     if reason:
         pytest.skip(reason)
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+    with _chromium(monkeypatch) as chromium:
         contexts = []
 
         class Browser:
@@ -190,7 +184,6 @@ def browser(monkeypatch):
         finally:
             for context in contexts:
                 context.close()
-            chromium.close()
 
 
 def sign_in(page, base_url: str, username: str, password: str = PASSWORD) -> None:

@@ -7,6 +7,7 @@ import datetime
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from oncall.schedules.models import Schedule, ScheduleOverride
 from tests.e2e.conftest import PASSWORD, SCREENSHOTS, fits_the_screen, sign_in
@@ -80,7 +81,8 @@ def test_manager_edits_previews_saves_covers_and_subscribes(live_server, browser
 
     page.locator("#add-layer").click()
     page.wait_for_selector("#layer-1-heading")
-    assert page.evaluate("document.activeElement.id") == "layer-1-name"
+    # Focus moves once htmx has settled the swapped form (a moment after it is inserted).
+    expect(page.locator("#layer-1-name")).to_be_focused()
     page.fill("#layer-1-name", "Follow the sun")
     page.select_option("#layer-1-rotation", "daily")
     page.select_option("#layer-1-add_member", label="alice")

@@ -7,6 +7,7 @@ import datetime
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from postmortems import services as postmortem_services
 from postmortems.models import Postmortem
@@ -80,7 +81,7 @@ def test_write_a_postmortem_inline_then_export_print_and_read_the_metrics(
     assert page.locator("#why-list > li").count() == 5
     # The add form is ready for the next why, with the cursor in it.
     assert page.locator("#new-why-question").input_value() == ""
-    assert page.evaluate("document.activeElement.id") == "new-why-question"
+    expect(page.locator("#new-why-question")).to_be_focused()
     page.locator("#whys").scroll_into_view_if_needed()
     _snap(shoot, page, f"pm-02-{size}-five-whys")
 
