@@ -55,6 +55,7 @@ class WiringConfig(AppConfig):
             import_module(name)
 
         from config.consequences import consequences_connect
+        from incidents.alerts.web import sections as alert_sections
         from incidents.communication.services import channels as communication_channels
         from incidents.communication.services import emails as communication_emails
         from incidents.communication.web import sections as communication_sections
@@ -71,8 +72,9 @@ class WiringConfig(AppConfig):
         # and its sections of the pages (on call now, my pending pages, pages sent).
         paging_figures.register()
         paging_sections.register()
-        # The incident page's "Share update" composer.
+        # The incident page's "Share update" composer and its "Recent changes".
         communication_sections.register()
+        alert_sections.register()
         # What the outbox asks of the rooms whose messages it sends: render or re-check
         # right before the send, hear the outcome (docs/outbox.md, "Purposes").
         paging_delivery.register()

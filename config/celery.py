@@ -29,6 +29,8 @@ beat("outbox.messages.sweep", timedelta(seconds=2))
 # Alerts: apply stored Events API events whose task was lost; prune old raw events.
 beat("incidents.alerts.sweep_inbox", timedelta(seconds=30))
 beat("incidents.alerts.prune", timedelta(hours=1))
+# Heartbeats: monitors silent past their interval open an incident.
+beat("incidents.alerts.check_heartbeats", timedelta(seconds=60))
 # PagerDuty mirroring: hand events written before the outbox existed to the outbox.
 beat("incidents.mirroring.sweep", timedelta(minutes=1))
 # Communication: status-update reminders and escalation notices.

@@ -13,7 +13,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from incidents.alerts.api.ingest import enqueue, healthz
+from incidents.alerts.api.ingest import change_enqueue, create_event_v1, enqueue, healthz
+from incidents.alerts.api.opsgenie import alert_action, alert_create, heartbeat_ping_view
 from incidents.reporting.web.prometheus import prometheus_metrics
 from oncall.schedules.feeds import schedule_feed, user_feed
 
@@ -45,6 +46,20 @@ ingest = [
     path("v2/enqueue", enqueue, name="events-v2-enqueue"),
     # pypd and other clients append a slash.
     path("v2/enqueue/", enqueue, name="events-v2-enqueue-slash"),
+    # PagerDuty Change Events.
+    path("v2/change/enqueue", change_enqueue, name="change-events-enqueue"),
+    path("v2/change/enqueue/", change_enqueue, name="change-events-enqueue-slash"),
+    # PagerDuty Events API v1 (pypd's Event posts to it with a slash appended).
+    path("generic/2010-04-15/create_event.json", create_event_v1, name="events-v1-create"),
+    path("generic/2010-04-15/create_event.json/", create_event_v1, name="events-v1-create-slash"),
+    # Opsgenie Alert API and heartbeat pings, at Opsgenie's paths (GenieKey = routing key).
+    path("v2/alerts", alert_create, name="opsgenie-alert-create"),
+    path(
+        "v2/alerts/<path:identifier>/<str:action>",
+        alert_action,
+        name="opsgenie-alert-action",
+    ),
+    path("v2/heartbeats/<str:name>/ping", heartbeat_ping_view, name="opsgenie-heartbeat-ping"),
     path("healthz", healthz, name="healthz"),
     path("metrics", prometheus_metrics, name="prometheus-metrics"),
 ]

@@ -1,6 +1,6 @@
 """Admin for integrations, alerts and raw alert events. Integrations are created, edited
 and their keys rotated through the room's services (a team manager's right); the key is
-shown once, in a message. Alerts and events are read-only records."""
+shown once, in a message. Alerts, events and change events are read-only records."""
 
 from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
@@ -8,7 +8,13 @@ from simple_history.admin import SimpleHistoryAdmin
 from common.admin import ReadOnlyAdmin
 from common.errors import DomainError
 from incidents.alerts import services as alert_services
-from incidents.alerts.models import Alert, AlertEvent, Integration
+from incidents.alerts.models import (
+    Alert,
+    AlertEvent,
+    ChangeEvent,
+    HeartbeatMonitor,
+    Integration,
+)
 from incidents.alerts.services.integrations import INTEGRATION_FIELDS, integration_url
 
 
@@ -82,3 +88,32 @@ class AlertEventAdmin(ReadOnlyAdmin):
     search_fields = ["dedup_key"]
     list_select_related = ["integration"]
     date_hierarchy = "received_at"
+
+
+@admin.register(ChangeEvent)
+class ChangeEventAdmin(ReadOnlyAdmin):
+    list_display = ["timestamp", "summary", "service", "integration", "source"]
+    list_filter = ["integration", "service"]
+    search_fields = ["summary", "source"]
+    list_select_related = ["integration", "service"]  # service is nullable
+    date_hierarchy = "timestamp"
+
+
+@admin.register(HeartbeatMonitor)
+class HeartbeatMonitorAdmin(ReadOnlyAdmin):
+    """Created and deleted through the API (the service checks the team's managers);
+    read-only here, like the alerts its expiries open."""
+
+    list_display = [
+        "name",
+        "team",
+        "integration",
+        "interval_seconds",
+        "enabled",
+        "expired",
+        "last_ping_at",
+        "expires_at",
+    ]
+    list_filter = ["enabled", "expired", "team"]
+    search_fields = ["name", "team__name"]
+    list_select_related = ["team", "integration"]

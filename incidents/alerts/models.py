@@ -217,3 +217,85 @@ class IngestRateWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.integration_id}@{self.window_start:%H:%M}/{self.shard}: {self.count}"
+
+
+class ChangeEvent(models.Model):
+    """A change (a deploy, a config push) reported through the Change Events API
+    (``POST /v2/change/enqueue``). Changes never open incidents; they are shown next to
+    the incidents of the same service, as context for whoever is responding. Written by
+    the ingestion service only (append-only), so it keeps no history."""
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="change_events"
+    )
+    service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.SET_NULL, related_name="change_events"
+    )
+    summary = models.CharField(max_length=1024)
+    source = models.CharField(max_length=255, blank=True)
+    timestamp = models.DateTimeField(help_text="When the change happened (the sender's clock).")
+    links = models.JSONField(default=list, blank=True)
+    custom_details = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-timestamp", "-id"]
+        indexes = [
+            models.Index(fields=["service", "timestamp"], name="change_event_service_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.timestamp:%Y-%m-%d %H:%M} {self.summary[:60]}"
+
+
+class HeartbeatMonitor(models.Model):
+    """Something that must call in regularly (a cron job, a backup, a queue consumer):
+    it pings ``/v2/heartbeats/<name>/ping`` with its integration's key, and when no ping
+    arrives for ``interval_seconds`` the beat opens an incident through that integration;
+    the next ping resolves it. ``expires_at`` (last ping, or creation, + interval) is what
+    the beat scans, by an index. Created and deleted by managers, pinged by machines (one
+    write a ping), so it keeps no history: pings would drown the edits in it."""
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="heartbeat_monitors")
+    service = models.ForeignKey(
+        Service,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="heartbeat_monitors",
+    )
+    integration = models.ForeignKey(
+        Integration,
+        on_delete=models.CASCADE,
+        related_name="heartbeat_monitors",
+        help_text="Pings authenticate with its key; an expiry alerts through it.",
+    )
+    name = models.CharField(max_length=100)
+    interval_seconds = models.PositiveIntegerField(
+        help_text="Expired when no ping arrives for this long (at least 60 s)."
+    )
+    enabled = models.BooleanField(default=True)
+    last_ping_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(help_text="Last ping (or creation) + the interval.")
+    expired = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="unique_heartbeat_name"),
+            models.CheckConstraint(
+                condition=Q(interval_seconds__gte=60), name="heartbeat_interval_at_least_60s"
+            ),
+        ]
+        indexes = [
+            # The beat: due monitors only (enabled, not yet expired), by expiry.
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(enabled=True, expired=False),
+                name="heartbeat_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (every {self.interval_seconds} s)"

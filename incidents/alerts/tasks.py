@@ -32,3 +32,12 @@ def alert_housekeeping() -> int:
     return ingest_rate_windows_prune() + alert_events_prune(
         older_than=timedelta(days=settings.ALERT_EVENT_RETENTION_DAYS)
     )
+
+
+@shared_task(name="incidents.alerts.check_heartbeats", acks_late=True, expires=60)
+def heartbeats_check() -> int:
+    """Beat: heartbeat monitors past their interval open their incident. Safe to run twice
+    and concurrently (due rows taken with SKIP LOCKED, re-checked under the lock)."""
+    from incidents.alerts.services.heartbeats import heartbeats_check as check
+
+    return check()

@@ -7,7 +7,10 @@ one notification per alert group) apply the event before answering, so their ans
 name the incident.
 
 ``POST /v2/enqueue`` is wire-compatible with PagerDuty's Events API v2 (same path,
-body and answers), so a client built for PagerDuty works by changing its base URL.
+body and answers), so a client built for PagerDuty works by changing its base URL; so
+are the Events API v1 (``POST /generic/2010-04-15/create_event.json``, translated to v2
+and stored in the same inbox) and Change Events (``POST /v2/change/enqueue``, recorded
+at once: a change opens nothing).
 It is a plain Django view: PagerDuty's error shape is not our API's, and DRF's request
 machinery would only add cost here.
 """
@@ -28,10 +31,11 @@ from rest_framework.views import APIView
 from common.errors import DomainError, InvalidInput, NotFound, RateLimited
 from common.jsontext import NonFiniteNumber, json_decode, unstorable_text, unstorable_text_at
 from common.parsers import StrictJSONParser
-from incidents.alerts.parsers import events_v2
+from incidents.alerts.parsers import change_events, events_v1, events_v2
 from incidents.alerts.parsers.alertmanager import InvalidPayload, parse_notification
 from incidents.alerts.parsers.events import MAX_EVENT_BYTES
 from incidents.alerts.parsers.webhook import parse_webhook
+from incidents.alerts.services.changes import change_event_record
 from incidents.alerts.services.inbox import alert_event_receive
 from incidents.alerts.services.ingest import alert_ingest
 from incidents.alerts.services.integrations import integration_by_routing_key
@@ -54,9 +58,10 @@ def _too_large() -> JsonResponse:
     )
 
 
-@login_not_required  # monitoring tools authenticate with the routing key in the body
-@csrf_exempt
-def enqueue(request: HttpRequest) -> JsonResponse:
+def _event_body(request: HttpRequest) -> Any:
+    """The posted JSON document, or the JsonResponse that refuses it (wrong method, too
+    large, not strict JSON, text the database cannot store): what every Events API
+    endpoint checks first."""
     if request.method != "POST":
         response = _pd_error("Method not allowed", ["Send events with POST."], 405)
         response["Allow"] = "POST"
@@ -81,6 +86,34 @@ def enqueue(request: HttpRequest) -> JsonResponse:
         problem = unstorable_text(body)
         if problem:
             return _pd_error("Event object is invalid", [problem])
+    return body  # a JSON value, never a JsonResponse
+
+
+def _receive_refused(exc: DomainError) -> JsonResponse:
+    """The answer, in PagerDuty's shape, to an event the key or the rate limit refused."""
+    if isinstance(exc, NotFound):
+        return _pd_error(
+            "Unknown routing key",
+            [
+                "No enabled integration has this routing_key. Use the key shown when the "
+                "integration was created or last rotated."
+            ],
+        )
+    if isinstance(exc, RateLimited):
+        response = JsonResponse(
+            {"status": "throttle event", "message": exc.detail, "errors": []}, status=429
+        )
+        response["Retry-After"] = str(exc.extra["retry_after"])
+        return response
+    return _pd_error(exc.detail, [exc.detail], exc.status_code)
+
+
+@login_not_required  # monitoring tools authenticate with the routing key in the body
+@csrf_exempt
+def enqueue(request: HttpRequest) -> JsonResponse:
+    body = _event_body(request)
+    if isinstance(body, JsonResponse):
+        return body
     try:
         routing_key = events_v2.routing_key_of(body)
         event = events_v2.parse_event(body)
@@ -89,26 +122,55 @@ def enqueue(request: HttpRequest) -> JsonResponse:
     try:
         # Stored durably and committed; applied right after by a Celery task.
         alert_event_receive(routing_key=routing_key, event=event)
-    except NotFound:
-        return _pd_error(
-            "Unknown routing key",
-            [
-                "No enabled integration has this routing_key. Use the key shown when the "
-                "integration was created or last rotated."
-            ],
-        )
-    except RateLimited as exc:
-        response = JsonResponse(
-            {"status": "throttle event", "message": exc.detail, "errors": []}, status=429
-        )
-        response["Retry-After"] = str(exc.extra["retry_after"])
-        return response
     except DomainError as exc:
-        return _pd_error(exc.detail, [exc.detail], exc.status_code)
+        return _receive_refused(exc)
     return JsonResponse(
         {"status": "success", "message": "Event processed", "dedup_key": event.dedup_key},
         status=202,
     )
+
+
+@login_not_required  # the service key in the body authenticates
+@csrf_exempt
+def create_event_v1(request: HttpRequest) -> JsonResponse:
+    """PagerDuty's Events API v1: the event is translated to v2 and goes through the
+    same inbox as ``/v2/enqueue`` (same deduplication, rate limit and storms); it
+    answers 200 with the ``incident_key``, as PagerDuty's v1 does."""
+    body = _event_body(request)
+    if isinstance(body, JsonResponse):
+        return body
+    try:
+        service_key = events_v1.service_key_of(body)
+        event = events_v1.parse_event(body)
+    except events_v1.InvalidEvent as exc:
+        return _pd_error(exc.message, exc.errors)
+    try:
+        alert_event_receive(routing_key=service_key, event=event)
+    except DomainError as exc:
+        return _receive_refused(exc)
+    return JsonResponse(
+        {"status": "success", "message": "Event processed", "incident_key": event.dedup_key}
+    )
+
+
+@login_not_required  # the routing key in the body authenticates
+@csrf_exempt
+def change_enqueue(request: HttpRequest) -> JsonResponse:
+    """PagerDuty's Change Events: a change is recorded (never an incident) and shown
+    with the incidents of the integration's service."""
+    body = _event_body(request)
+    if isinstance(body, JsonResponse):
+        return body
+    try:
+        routing_key = change_events.routing_key_of(body)
+        change = change_events.parse_change_event(body)
+    except change_events.InvalidEvent as exc:
+        return _pd_error(exc.message, exc.errors)
+    try:
+        change_event_record(routing_key=routing_key, change=change)
+    except DomainError as exc:
+        return _receive_refused(exc)
+    return JsonResponse({"status": "success", "message": "Change event processed"}, status=202)
 
 
 @login_not_required

@@ -37,8 +37,30 @@ def status_page_view(request):
     return render(request, "status/page.html", {"page": page, "title": settings.STATUS_PAGE_TITLE})
 
 
+class _PlainTextAtom1Feed(Atom1Feed):
+    """Atom whose entry summaries are plain text (``type="text"``): an update is what a
+    person typed, so markup in it must be shown as typed, never rendered by a reader
+    (Django's Atom1Feed marks summaries as HTML)."""
+
+    def add_item_elements(self, handler, item) -> None:
+        super().add_item_elements(handler, {**item, "description": None})
+        if item["description"] is not None:
+            handler.addQuickElement("summary", item["description"], {"type": "text"})
+
+
+def _feed_author() -> str:
+    return settings.STATUS_PAGE_TITLE or "Tocsin"
+
+
 class StatusFeed(Feed):
-    feed_type = Atom1Feed
+    feed_type = _PlainTextAtom1Feed
+
+    # RFC 4287: a feed without an author must give one in every entry; both have it.
+    def author_name(self) -> str:
+        return _feed_author()
+
+    def item_author_name(self, item) -> str:
+        return _feed_author()
 
     # Absolute links from SITE_URL (the sites framework's default domain is example.com).
     def link(self) -> str:
