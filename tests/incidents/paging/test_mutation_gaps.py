@@ -614,7 +614,7 @@ def test_a_webhook_page_says_which_incident_and_how_to_acknowledge_it(
     assert item["url"] == f"{settings.SITE_URL}/incidents/{incident.pk}/"
     token = item["acknowledge_url"].rstrip("/").rsplit("/", 1)[-1]
     assert item["acknowledge_url"].startswith(settings.SITE_URL + "/")
-    assert paging.ack_token_read(token) == (incident.pk, alice.pk)
+    assert paging.ack_token_read(token) == (incident.pk, alice.pk, 0)
 
 
 def test_a_sent_page_records_when_and_how_often_and_the_method_remembers_it(
