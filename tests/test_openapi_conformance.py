@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time
 import jsonschema
 import pytest
 import time_machine
+from openapi_spec_validator import validate
 
 from tests.oncall.factories import make_schedule
 from tests.postmortems.factories import ActionItemFactory, postmortem_for
@@ -99,3 +100,9 @@ def test_null_dates_of_action_items_and_postmortems_are_typed_nullable(api, sche
 def test_on_call_load_says_team_is_required(schema):
     parameters = schema["paths"]["/api/v1/oncall/load/"]["get"]["parameters"]
     assert {p["name"]: p.get("required", False) for p in parameters}["team"] is True
+
+
+def test_the_published_schema_is_valid_openapi(client):
+    response = client.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    validate(response.json())  # raises, naming the first problem, if the schema is invalid
