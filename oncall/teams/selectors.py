@@ -94,6 +94,16 @@ def team_membership_list(*, team: Team) -> QuerySet[TeamMembership]:
     return team.memberships.select_related("user").order_by("user__username")
 
 
+def team_list_managed(*, user: User) -> QuerySet[Team]:
+    """The teams ``user`` manages (staff: every team), for pickers of what only managers
+    change (integrations, invitations)."""
+    if user.is_authenticated and not user.is_staff:
+        return Team.objects.filter(
+            memberships__user=user, memberships__role=TeamRole.MANAGER
+        ).order_by("name")
+    return team_list(user=user)
+
+
 def team_managers(*, team: Team) -> QuerySet:
     return get_user_model().objects.filter(
         team_memberships__team=team, team_memberships__role=TeamRole.MANAGER, is_active=True

@@ -34,7 +34,7 @@ from common.parsers import StrictJSONParser
 from incidents.alerts.parsers import change_events, events_v1, events_v2
 from incidents.alerts.parsers.alertmanager import InvalidPayload, parse_notification
 from incidents.alerts.parsers.events import MAX_EVENT_BYTES
-from incidents.alerts.parsers.webhook import parse_webhook
+from incidents.alerts.parsers.webhook import parse_webhook_for
 from incidents.alerts.services.changes import change_event_record
 from incidents.alerts.services.inbox import alert_event_receive
 from incidents.alerts.services.ingest import alert_ingest
@@ -235,13 +235,5 @@ class GenericWebhookView(_KeyedIngestView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={202: OpenApiTypes.OBJECT})
     def post(self, request: Request, routing_key: str) -> Response:
         integration = self._integration(routing_key)
-        event = parse_webhook(
-            request.data,
-            title_path=integration.title_path,
-            dedup_key_path=integration.dedup_key_path,
-            severity_path=integration.severity_path,
-            resolve_path=integration.resolve_path,
-            resolve_value=integration.resolve_value,
-            fallback_title=f"Alert from {integration.name}",
-        )
+        event = parse_webhook_for(integration, request.data)
         return self._ingest(integration, event)

@@ -68,3 +68,17 @@ def parse_webhook(
         severity=_text(json_path(body, severity_path)).lower()[:50],
         name=title[:255],
     )
+
+
+def parse_webhook_for(integration: Any, body: Any) -> NormalizedEvent:
+    """``parse_webhook`` with the JSON paths an integration names (its title, dedup key,
+    severity and resolve paths), as its webhook endpoint and its test event read them."""
+    return parse_webhook(
+        body,
+        title_path=integration.title_path,
+        dedup_key_path=integration.dedup_key_path,
+        severity_path=integration.severity_path,
+        resolve_path=integration.resolve_path,
+        resolve_value=integration.resolve_value,
+        fallback_title=f"Alert from {integration.name}",
+    )

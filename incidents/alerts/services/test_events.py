@@ -21,7 +21,7 @@ from incidents.alerts.models import Integration, IntegrationKind
 from incidents.alerts.parsers import events_v2
 from incidents.alerts.parsers.alertmanager import parse_notification
 from incidents.alerts.parsers.events import TRIGGER, NormalizedEvent
-from incidents.alerts.parsers.webhook import parse_webhook
+from incidents.alerts.parsers.webhook import parse_webhook_for
 from incidents.alerts.services.ingest import IngestResult, alert_ingest
 from incidents.alerts.services.ratelimit import ingest_rate_check
 from oncall.teams.services import team_require_manager
@@ -92,15 +92,7 @@ def _webhook_event(integration: Integration, sender: str) -> NormalizedEvent:
     ):
         if path:
             _set_path(body, path, value)
-    return parse_webhook(
-        body,
-        title_path=integration.title_path,
-        dedup_key_path=integration.dedup_key_path,
-        severity_path=integration.severity_path,
-        resolve_path=integration.resolve_path,
-        resolve_value=integration.resolve_value,
-        fallback_title=f"Alert from {integration.name}",
-    )
+    return parse_webhook_for(integration, body)
 
 
 def integration_test_event_build(*, integration: Integration, sender: str) -> NormalizedEvent:

@@ -12,20 +12,9 @@ from common.errors import DomainError
 from incidents import selectors as incident_selectors
 from incidents.alerts.models import IntegrationKind
 from incidents.models import Service
-from oncall.teams.models import Team, TeamRole
-from oncall.teams.selectors import User, team_list
+from oncall.teams.models import Team
 
 WEBHOOK_FIELDS = ("title_path", "dedup_key_path", "severity_path", "resolve_path", "resolve_value")
-
-
-def teams_managed_by(user: User) -> QuerySet[Team]:
-    """The teams whose integrations ``user`` may create (staff: every team)."""
-    teams = team_list(user=user)
-    if user.is_authenticated and not user.is_staff:
-        teams = Team.objects.filter(
-            memberships__user=user, memberships__role=TeamRole.MANAGER
-        ).order_by("name")
-    return teams
 
 
 class IntegrationForm(forms.Form):

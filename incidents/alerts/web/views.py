@@ -23,9 +23,9 @@ from incidents.alerts.services import (
     integration_rotate_key,
     integration_send_test_event,
 )
-from incidents.alerts.web.forms import IntegrationForm, teams_managed_by
+from incidents.alerts.web.forms import IntegrationForm
 from incidents.alerts.web.snippets import integration_snippets
-from oncall.teams.selectors import team_is_manager
+from oncall.teams.selectors import team_is_manager, team_list_managed
 
 RECENT_ALERTS = 20
 _KEY = "integration-key-{}"  # session: the key just made, popped by the next page view
@@ -57,7 +57,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 @require_http_methods(["GET", "POST"])
 def integration_list_page(request: HttpRequest) -> HttpResponse:
-    managed = teams_managed_by(request.user)
+    managed = team_list_managed(user=request.user)
     can_create = managed.exists()
     form = IntegrationForm(teams=managed) if can_create else None
     if request.method == "POST":
