@@ -33,6 +33,19 @@ def json_path(document: Any, path: str) -> Any:
     return current
 
 
+def json_path_set(document: dict[str, Any], path: str, value: Any) -> None:
+    """Put ``value`` at a dotted path, making objects on the way: the writer twin of
+    ``json_path`` (a numeric part is an object key here, which ``json_path`` reads too)."""
+    parts = path.split(".")
+    current = document
+    for part in parts[:-1]:
+        inner = current.get(part)
+        if not isinstance(inner, dict):
+            inner = current[part] = {}
+        current = inner
+    current[parts[-1]] = value
+
+
 def _text(value: Any) -> str:
     if value is None or isinstance(value, dict | list):
         return ""

@@ -12,6 +12,7 @@ from django.db import transaction
 
 from common.errors import Conflict, InvalidInput
 from common.history import attribute_history, save_changed
+from common.jsontext import unstorable_text
 from incidents.alerts.models import Integration, IntegrationKind, routing_key_hash
 from incidents.models import Service, Severity
 from oncall.teams.models import Team
@@ -51,10 +52,10 @@ def severity_mapping_normalise(mapping: dict[str, str]) -> tuple[dict[str, str],
     one but map to different severities."""
     normalised: dict[str, str] = {}
     problems: list[str] = []
+    unstorable = unstorable_text(mapping)
+    if unstorable:
+        return {}, [unstorable]
     for key, value in mapping.items():
-        if "\x00" in key or "\x00" in value or not _encodable(key) or not _encodable(value):
-            problems.append("Keys and names cannot contain NUL characters or lone surrogates.")
-            continue
         source = severity_source_key(key)
         if not source:
             problems.append("A source severity cannot be blank.")
@@ -66,14 +67,6 @@ def severity_mapping_normalise(mapping: dict[str, str]) -> tuple[dict[str, str],
         else:
             normalised[source] = value.strip()
     return normalised, problems
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _validate_integration(team: Team, fields: dict[str, Any]) -> None:

@@ -21,7 +21,7 @@ from incidents.alerts.models import Integration, IntegrationKind
 from incidents.alerts.parsers import events_v2
 from incidents.alerts.parsers.alertmanager import parse_notification
 from incidents.alerts.parsers.events import TRIGGER, NormalizedEvent
-from incidents.alerts.parsers.webhook import parse_webhook_for
+from incidents.alerts.parsers.webhook import json_path_set, parse_webhook_for
 from incidents.alerts.services.ingest import IngestResult, alert_ingest
 from incidents.alerts.services.ratelimit import ingest_rate_check
 from oncall.teams.services import team_require_manager
@@ -34,19 +34,6 @@ _NOT_RESOLVED = "triggered-by-a-tocsin-test"
 
 def _summary(integration: Integration) -> str:
     return f"Test event from Tocsin for {integration.name}"
-
-
-def _set_path(document: dict[str, Any], path: str, value: str) -> None:
-    """Put ``value`` at a dotted path, making objects on the way (a numeric part is an
-    object key too: the webhook parser reads "items.0" from an object as well)."""
-    parts = path.split(".")
-    current = document
-    for part in parts[:-1]:
-        nxt = current.get(part)
-        if not isinstance(nxt, dict):
-            nxt = current[part] = {}
-        current = nxt
-    current[parts[-1]] = value
 
 
 def _events_v2_event(integration: Integration, sender: str) -> NormalizedEvent:
@@ -91,7 +78,7 @@ def _webhook_event(integration: Integration, sender: str) -> NormalizedEvent:
         (integration.resolve_path, _NOT_RESOLVED),
     ):
         if path:
-            _set_path(body, path, value)
+            json_path_set(body, path, value)
     return parse_webhook_for(integration, body)
 
 

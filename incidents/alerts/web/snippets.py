@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from incidents.alerts.models import Integration, IntegrationKind
+from incidents.alerts.parsers.webhook import json_path_set
 from incidents.alerts.services.integrations import integration_url
 
 KEY_PLACEHOLDER = "YOUR_INTEGRATION_KEY"
@@ -91,7 +92,7 @@ def _webhook(integration: Integration, key: str) -> list[Snippet]:
     example: dict = {}
     for _label, path, value in fields:
         if path:
-            _put(example, path, value)
+            json_path_set(example, path, value)
     read = "; ".join(f"{label} from {path}" for label, path, _value in fields if path)
     if read:
         explained = f"This integration reads the {read}."
@@ -114,16 +115,6 @@ def _webhook(integration: Integration, key: str) -> list[Snippet]:
         ),
         Snippet("curl", "Try it with curl", _curl(url, example), explained),
     ]
-
-
-def _put(document: dict, path: str, value: str) -> None:
-    parts = path.split(".")
-    for part in parts[:-1]:
-        inner = document.get(part)
-        if not isinstance(inner, dict):
-            inner = document[part] = {}
-        document = inner
-    document[parts[-1]] = value
 
 
 def integration_url_for(kind: str, key: str) -> str:

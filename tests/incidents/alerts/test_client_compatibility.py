@@ -148,3 +148,15 @@ def test_deeply_nested_json_is_a_400_not_a_crash(make_integration):
     deep = f'{{"routing_key": "{key}", "event_action": "trigger", "payload": {nested}}}'
     response = post(deep)
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "mapping", [{"cr\x00it": "SEV1"}, {"crit": "SEV\x001"}, {"\ud800": "SEV1"}]
+)
+def test_mapping_text_the_database_cannot_store_is_refused(make_integration, mapping):
+    from common.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as refused:
+        make_integration(severity_mapping=mapping)
+    assert "contains" in refused.value.errors["severity_mapping"][0]
+    assert not Integration.objects.exists()
