@@ -7,12 +7,6 @@ from django.utils import timezone
 from common.zones import zone_or_none
 from oncall.contacts.selectors import person_time_zone
 
-# The session key holding the reader's zone name (set at first request, replaced when the
-# profile is saved): it lives next to the profile pages, which write it.
-from oncall.contacts.web.session import SESSION_TIME_ZONE_KEY
-
-__all__ = ["SESSION_TIME_ZONE_KEY", "LoginRequiredMiddleware", "ReaderTimeZoneMiddleware"]
-
 
 class LoginRequiredMiddleware(DjangoLoginRequired):
     """Django's LoginRequiredMiddleware (views opt out with @login_not_required), plus
@@ -30,22 +24,20 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
 
 class ReaderTimeZoneMiddleware:
     """Activate the signed-in person's own time zone for the request, so every page shows
-    times in it (templates convert aware datetimes to the current zone). The zone is read
-    once per session and kept there (``SESSION_TIME_ZONE_KEY``); saving the profile
-    replaces it. Anonymous visitors (the status page) see UTC."""
+    times in it (templates convert aware datetimes to the current zone). It is read on
+    every request (one indexed query), so a zone changed anywhere — the profile, the API,
+    the admin — shows at once in every open session. The API (``/api/``) always answers
+    in UTC, whoever asks and however they authenticate; anonymous pages (the status page)
+    are in UTC too."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        zone_name = None
+        zone = None
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            zone_name = request.session.get(SESSION_TIME_ZONE_KEY)
-            if zone_name is None:
-                zone_name = person_time_zone(user=user) or "UTC"
-                request.session[SESSION_TIME_ZONE_KEY] = zone_name
-        zone = zone_or_none(zone_name) if zone_name else None
+        if user is not None and user.is_authenticated and not request.path.startswith("/api/"):
+            zone = zone_or_none(person_time_zone(user=user))
         if zone is None:
             timezone.deactivate()
         else:

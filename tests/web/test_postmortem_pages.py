@@ -447,11 +447,9 @@ def test_fishbone_factors_are_added_and_removed(signed_in, team, member):
 
 
 def test_timeline_entries_are_typed_in_the_readers_time_zone(signed_in, team, member):
-    from config.middleware import SESSION_TIME_ZONE_KEY
+    from oncall.contacts.models import OnCallPreference
 
-    session = signed_in.session
-    session[SESSION_TIME_ZONE_KEY] = "Europe/Berlin"
-    session.save()
+    OnCallPreference.objects.update_or_create(user=member, defaults={"time_zone": "Europe/Berlin"})
     pm = postmortem_for(team=team, actor=member)
     before = pm.timeline_entries.count()
     url = f"/postmortems/{pm.pk}/rows/timeline/"

@@ -7,7 +7,6 @@ import pytest
 from django.urls import reverse
 
 from oncall.contacts.models import ContactMethod, OnCallPreference
-from oncall.contacts.web.session import SESSION_TIME_ZONE_KEY
 from outbox.models import Message
 from tests.oncall.factories import UserFactory
 
@@ -51,7 +50,6 @@ def test_saving_a_zone_changes_how_times_are_shown_at_once(signed_in, member, at
     assert preference.time_zone_confirmed_at is not None
     member.refresh_from_db()
     assert (member.first_name, member.last_name) == ("Marco", "Rossi")
-    assert signed_in.session[SESSION_TIME_ZONE_KEY] == "Europe/Berlin"
     body = signed_in.get(reverse("web:profile")).content.decode()
     # Noon in UTC is 13:00 in Berlin in January, on this page as on every other.
     assert "13:00 CET" in body and "12:00 UTC" not in body
@@ -137,7 +135,6 @@ def test_answering_with_the_browsers_zone_saves_it(client, lena):
     assert response.status_code == 302 and response["Location"] == "/incidents/"
     preference = OnCallPreference.objects.get(user=lena)
     assert preference.time_zone == "Europe/Berlin" and preference.time_zone_confirmed_at
-    assert client.session[SESSION_TIME_ZONE_KEY] == "Europe/Berlin"
     client.logout()
     assert "data-time-zone-proposal" not in _sign_in(client)
 
@@ -172,3 +169,26 @@ def test_the_answer_never_redirects_elsewhere(client, lena):
         reverse("web:profile-time-zone"), {"choice": "keep", "next": "https://evil.test/"}
     )
     assert response["Location"] == reverse("web:profile")
+
+
+def test_a_zone_changed_through_the_api_shows_at_once_and_the_api_stays_utc(
+    signed_in, team, member, at_noon
+):
+    from tests.incidents.factories import IncidentFactory
+
+    incident = IncidentFactory(team=team, actor=member)
+    # The same browser session: a page in UTC, then the zone changed over the API.
+    assert "12:00 UTC" in signed_in.get(reverse("web:profile")).content.decode()
+    changed = signed_in.put(
+        "/api/v1/users/me/oncall-preferences/",
+        {"time_zone": "Europe/Berlin"},
+        content_type="application/json",
+    )
+    assert changed.status_code == 200, changed.content
+    body = signed_in.get(reverse("web:profile")).content.decode()
+    assert "13:00 CET" in body and "12:00 UTC" not in body
+    # The API answers in UTC whoever asks: a session in Berlin gets the same offsets.
+    answer = signed_in.get("/api/v1/users/me/oncall-preferences/").json()
+    assert answer["time_zone"] == "Europe/Berlin"
+    triggered = signed_in.get(f"/api/v1/incidents/{incident.pk}/").json()["triggered_at"]
+    assert triggered.endswith(("Z", "+00:00")), triggered

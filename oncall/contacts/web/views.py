@@ -23,7 +23,6 @@ from oncall.contacts.services import (
     person_time_zone_confirm,
 )
 from oncall.contacts.web.forms import ProfileForm
-from oncall.contacts.web.session import reader_time_zone_remember
 from oncall.teams.selectors import memberships_of
 from oncall.teams.web.views import form_errors_from
 
@@ -75,7 +74,6 @@ def profile(request: HttpRequest) -> HttpResponse:
             except DomainError as error:
                 form_errors_from(form, error)
             else:
-                reader_time_zone_remember(request, saved.time_zone)
                 messages.success(request, f"Profile saved. Times are shown in {saved.time_zone}.")
                 return redirect("web:profile")
         status = 400
@@ -129,7 +127,6 @@ def profile_time_zone(request: HttpRequest) -> HttpResponse:
             "Choose yours on this page.",
         )
         return redirect("web:profile")
-    reader_time_zone_remember(request, preference.time_zone)
     if choice == "browser":
         messages.success(request, f"Times are now shown in {preference.time_zone}.")
     else:
