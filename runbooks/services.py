@@ -281,11 +281,11 @@ def runbook_accuracy_prompt(*, incident: Incident) -> list[RunbookAttachment]:
     )
     commander_email = incident.commander.email if incident.commander else ""
     if commander_email:
-        url = incident_url(incident.pk) + "#runbooks"
+        url = incident_url(incident.pk) + "#section-runbooks"
         body = (
             f"{incident.reference} is resolved. Were these runbooks accurate?\n\n"
             + "\n".join(f"- {t}" for t in titles)
-            + f"\n\nAnswer at {url} (POST …/{{attachment id}}/accuracy/)."
+            + f"\n\nAnswer on the incident's page: {url}"
         )
         email_later(
             subject=f"[{incident.reference}] Was the runbook accurate?",

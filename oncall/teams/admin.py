@@ -54,6 +54,7 @@ class TeamInvitationAdmin(SimpleHistoryAdmin):
     team's page (it e-mails the link); here they can only be withdrawn."""
 
     list_display = ["email", "team", "role", "state", "invited_by", "sent_at", "expires_at"]
+    list_select_related = ["team", "invited_by"]
     list_filter = ["role", "team"]
     search_fields = ["email", "team__name"]
     readonly_fields = [

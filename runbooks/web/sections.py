@@ -26,6 +26,7 @@ def reason_in_words(reason: str) -> str:
 def incident_runbooks(request: Any, incident: Any) -> dict[str, Any]:
     attachments = list(selectors.incident_runbook_list(incident=incident)[:SECTION_ROWS])
     return {
+        "resolved": incident.resolved_at is not None,
         "rows": [
             {
                 "attachment": a,
@@ -33,7 +34,7 @@ def incident_runbooks(request: Any, incident: Any) -> dict[str, Any]:
                 "reasons": [reason_in_words(r) for r in a.matched_by],
             }
             for a in attachments
-        ]
+        ],
     }
 
 

@@ -10,14 +10,16 @@ from django.contrib import messages
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from common.errors import DomainError, InvalidInput, NotFound
+from incidents.selectors import incident_get
 from oncall.teams.selectors import team_get, team_list
 from runbooks import selectors, services
-from runbooks.models import REQUIRED_SECTIONS, Runbook
+from runbooks.models import REQUIRED_SECTIONS, Runbook, RunbookAttachment
 from runbooks.rendering import missing_sections, render_markdown
 
 
@@ -180,3 +182,28 @@ def runbook_coverage_page(request: HttpRequest) -> HttpResponse:
         "runbooks/coverage.html",
         {"teams": teams, "team": team, "coverage": coverage},
     )
+
+
+@require_POST
+def runbook_accuracy(request: HttpRequest, incident_id: int, attachment_id: int) -> HttpResponse:
+    """ "Was this runbook accurate?" answered from the incident page (the resolve e-mail
+    links there), through the same service as the API."""
+    try:
+        incident = incident_get(user=request.user, incident_id=incident_id)
+    except NotFound as exc:
+        raise Http404(exc.detail) from exc
+    attachment = RunbookAttachment.objects.filter(incident=incident, pk=attachment_id).first()
+    if attachment is None:
+        raise Http404("This runbook is not attached to the incident.")
+    accurate = request.POST.get("accurate") == "yes"
+    try:
+        services.runbook_accuracy_answer(
+            attachment=attachment,
+            actor=request.user,
+            accurate=accurate,
+            comment=request.POST.get("comment", "")[:2000],
+        )
+        messages.success(request, "Thanks: your answer is on the timeline.")
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    return redirect(reverse("web:incident-detail", args=[incident.pk]) + "#section-runbooks")

@@ -50,3 +50,30 @@ def test_runbooks_section_queries_do_not_grow(
     many = IncidentFactory(team=team, actor=member, services=[checkout])
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert _section(signed_in, many).count("data-runbook=") == 9
+
+
+def test_a_resolved_incidents_runbooks_are_marked_accurate_from_its_page(
+    signed_in, team, member, outsider
+):
+    from django.test import Client
+
+    from incidents import services as incident_services
+    from runbooks.models import RunbookAttachment
+
+    checkout = ServiceFactory(team=team, slug="checkout", name="Checkout")
+    RunbookFactory(team=team, title="Checkout basics", services=[checkout])
+    incident = IncidentFactory(team=team, actor=member, services=[checkout])
+    assert "Was it accurate?" not in _section(signed_in, incident)  # still open
+    incident_services.incident_resolve(incident=incident, actor=member)
+    shown = _section(signed_in, incident)
+    attachment = RunbookAttachment.objects.get(incident=incident)
+    action = f"/incidents/{incident.pk}/runbooks/{attachment.pk}/accuracy/"
+    assert f'action="{action}"' in shown
+    stranger = Client()
+    stranger.force_login(outsider)
+    assert stranger.post(action, {"accurate": "yes"}).status_code == 404
+    response = signed_in.post(action, {"accurate": "no"})
+    assert response.status_code == 302 and response["Location"].endswith("#section-runbooks")
+    attachment.refresh_from_db()
+    assert attachment.accurate is False and attachment.answered_by == member
+    assert "marked inaccurate" in _section(signed_in, incident)

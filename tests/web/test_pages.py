@@ -252,3 +252,24 @@ def test_incident_timeline_shows_labels_for_communication_events(signed_in, inci
     assert '<li data-kind="status_update">' in body
     assert "<strong>Status update</strong>" in body  # its label, not the raw kind
     assert "<strong>status_update</strong>" not in body
+
+
+def test_the_nav_links_every_section_of_the_app(signed_in):
+    """The pages a person reaches by clicking: a renamed route must not drop its link."""
+    from django.urls import reverse
+
+    body = signed_in.get("/").content.decode()
+    for name in (
+        "incident-list",
+        "incident-declare",
+        "oncall-page",
+        "my-shifts",
+        "postmortem-list",
+        "action-item-board",
+        "runbook-list",
+        "team-list",
+        "integration-list",
+        "metrics-page",
+        "profile",
+    ):
+        assert f'href="{reverse("web:" + name)}"' in body, name
