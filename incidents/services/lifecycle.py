@@ -54,8 +54,11 @@ def incident_transition(
     message: str = "",
     resolution: str = "",
     reopen: bool = False,
+    reopen_count: int | None = None,
 ) -> Incident:
-    """The one place where an incident's status changes."""
+    """The one place where an incident's status changes. ``reopen_count``, when given,
+    must still be the incident's (checked under the row lock): a page link sent before a
+    resolve carries the count it was sent at, and never moves the reopened incident."""
     if to_status not in STATUS_ORDER:
         raise InvalidInput(
             f"Unknown status {to_status!r}.",
@@ -68,6 +71,11 @@ def incident_transition(
         )
     locked = incident_lock(incident)
     team_require_member(actor=actor, team=locked.team)
+    if reopen_count is not None and locked.reopen_count != reopen_count:
+        raise Conflict(
+            f"This link was sent before {locked.reference} was reopened. Use the link in "
+            "the newest page, or acknowledge on the incident's page."
+        )
     old_status = locked.status
     if reopen:
         if old_status != S.RESOLVED:
@@ -117,10 +125,18 @@ def incident_transition(
 
 
 def incident_acknowledge(
-    *, incident: Incident | int, actor: AuthUser | None, message: str = ""
+    *,
+    incident: Incident | int,
+    actor: AuthUser | None,
+    message: str = "",
+    reopen_count: int | None = None,
 ) -> Incident:
     return incident_transition(
-        incident=incident, to_status=S.ACKNOWLEDGED, actor=actor, message=message
+        incident=incident,
+        to_status=S.ACKNOWLEDGED,
+        actor=actor,
+        message=message,
+        reopen_count=reopen_count,
     )
 
 

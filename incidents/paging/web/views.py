@@ -52,7 +52,10 @@ def acknowledge_link(request: HttpRequest, token: str) -> HttpResponse:
         else:
             try:
                 incident = services.incident_acknowledge(
-                    incident=incident, actor=user, message="Acknowledged from a page link."
+                    incident=incident,
+                    actor=user,
+                    message="Acknowledged from a page link.",
+                    reopen_count=reopen_count,  # checked again under the row lock
                 )
             except DomainError as exc:
                 context["error"] = exc.detail

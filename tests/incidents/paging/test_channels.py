@@ -6,6 +6,7 @@ import hashlib
 import hmac
 from datetime import timedelta
 
+import pytest
 from django.core import mail
 
 from incidents import services as incident_services
@@ -199,3 +200,22 @@ def test_a_link_sent_before_a_resolve_does_not_acknowledge_the_reopened_incident
         assert client.post(new_link.split("localhost:8000", 1)[1]).status_code == 200
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.ACKNOWLEDGED
+
+
+def test_the_reopen_count_of_a_link_is_checked_under_the_lock(committing, team, alice, declare):
+    """The view's early check can race a reopen; the transition service refuses too."""
+    from common.errors import Conflict
+
+    make_policy(team, [(5, [alice])])
+    incident = declare(team)
+    with committing():
+        incident_services.incident_resolve(incident=incident, actor=alice)
+        incident_services.incident_reopen(incident=incident, actor=alice)
+    with pytest.raises(Conflict):
+        incident_services.incident_acknowledge(incident=incident, actor=alice, reopen_count=0)
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.TRIGGERED
+    acknowledged = incident_services.incident_acknowledge(
+        incident=incident, actor=alice, reopen_count=1
+    )
+    assert acknowledged.status == IncidentStatus.ACKNOWLEDGED
