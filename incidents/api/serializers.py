@@ -11,17 +11,13 @@ from rest_framework import serializers
 from common.api import StrictInputMixin
 from incidents.models import Incident, IncidentStatus, Resolution, Service, Severity, TimelineEvent
 from incidents.selectors import service_list
+from incidents.services.common import INCIDENT_TEXT_MAX
 from oncall.policies.selectors import escalation_policy_list
 from oncall.teams.api.serializers import UserRefSerializer
 from oncall.teams.selectors import team_list
 from outbox.models import Urgency
 
 User = get_user_model()
-
-
-# Summaries, impact and descriptions are read by people: 20,000 characters is about eight
-# pages. Longer text (a 2 MiB log) belongs in an attachment or a link.
-INCIDENT_TEXT_MAX = 20_000
 
 
 @extend_schema_field(OpenApiTypes.INT)

@@ -50,3 +50,20 @@ def incident_roles_require_in_team(*, team: Team, roles: dict[str, AuthUser | No
     }
     if errors:
         raise InvalidInput("People in incident roles must belong to the team.", errors=errors)
+
+
+# Summaries and impact statements are read by people: 20,000 characters is about eight
+# pages. Longer text (a 2 MiB log) belongs in an attachment or a link. The API's
+# serializers show the same limit in the schema.
+INCIDENT_TEXT_MAX = 20_000
+
+
+def incident_text_require_bounded(**texts: Any) -> None:
+    """Refuse a summary or impact longer than ``INCIDENT_TEXT_MAX``, naming the field."""
+    errors = {
+        name: [f"At most {INCIDENT_TEXT_MAX:,} characters (this has {len(text):,})."]
+        for name, text in texts.items()
+        if isinstance(text, str) and len(text) > INCIDENT_TEXT_MAX
+    }
+    if errors:
+        raise InvalidInput("The text is too long.", errors=errors)

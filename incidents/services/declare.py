@@ -28,7 +28,11 @@ from incidents.models import (
     TimelineEventKind,
 )
 from incidents.services.catalog import services_require_in_team
-from incidents.services.common import incident_roles_require_in_team, timeline_event_create
+from incidents.services.common import (
+    incident_roles_require_in_team,
+    incident_text_require_bounded,
+    timeline_event_create,
+)
 from oncall.teams.models import Team
 from oncall.teams.services import team_require_member
 
@@ -58,6 +62,7 @@ def incident_create(
 ) -> Incident:
     """Declare an incident: it starts ``triggered`` and numbered within its team."""
     team_require_member(actor=actor, team=team)
+    incident_text_require_bounded(summary=summary, impact=impact)
     title = title.strip()
     if not title:
         raise InvalidInput(

@@ -18,6 +18,7 @@ from incidents.services.catalog import services_require_in_team
 from incidents.services.common import (
     incident_lock,
     incident_roles_require_in_team,
+    incident_text_require_bounded,
     timeline_event_create,
 )
 from oncall.teams.services import team_require_member
@@ -40,6 +41,9 @@ def _display(value: Any) -> Any:
 def incident_update(*, incident: Incident | int, actor: AuthUser | None, **fields: Any) -> Incident:
     """Change an incident's descriptive fields and roles (not its status)."""
     _refuse_unknown_fields(fields)
+    incident_text_require_bounded(
+        **{name: fields[name] for name in ("summary", "impact") if name in fields}
+    )
     locked = incident_lock(incident)
     team_require_member(actor=actor, team=locked.team)
     roles = {f: fields[f] for f in ROLE_FIELDS if f in fields}

@@ -339,3 +339,23 @@ def test_user_without_teams_sees_nothing_and_creates_nothing(api, team, incident
     client = api.as_user(loner)
     assert client.get(URL).json()["count"] == 0
     assert client.post(URL, {"team": team.pk, "title": "x", "severity": "SEV1"}).status_code == 400
+
+
+def test_every_path_refuses_incident_text_over_the_limit(team, member, incident):
+    """The limit is the service's, so the web app and the admin cannot bypass it."""
+    from common.errors import InvalidInput
+    from incidents import services
+    from incidents.models import Severity
+
+    with pytest.raises(InvalidInput) as refused:
+        services.incident_create(
+            actor=member,
+            team=team,
+            title="x",
+            severity=Severity.objects.get(name="SEV2"),
+            impact="x" * 20_001,
+        )
+    assert "impact" in refused.value.errors
+    with pytest.raises(InvalidInput):
+        services.incident_update(incident=incident, actor=member, summary="x" * 20_001)
+    assert Incident.objects.count() == 1
