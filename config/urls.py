@@ -31,6 +31,8 @@ api_v1 = [
     path("", include("incidents.communication.api.urls")),
     path("", include("runbooks.api.urls")),
     path("", include("postmortems.api.urls")),
+    path("", include("readiness.drills.api.urls")),
+    path("", include("readiness.report.api.urls")),
 ]
 
 api = [

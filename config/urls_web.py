@@ -15,6 +15,8 @@ from oncall.contacts.web import urls as people_urls
 from oncall.teams.web import urls as teams_urls
 from oncall.web import urls as oncall_urls
 from postmortems.web import urls as postmortems_urls
+from readiness.drills.web import urls as drills_urls
+from readiness.report.web import urls as readiness_urls
 from runbooks.web import urls as runbooks_urls
 
 app_name = "web"
@@ -29,5 +31,7 @@ urlpatterns = [
     *integrations_urls.urlpatterns,
     *people_urls.urlpatterns,
     *teams_urls.urlpatterns,
+    *drills_urls.urlpatterns,
+    *readiness_urls.urlpatterns,
     path("ack/<str:token>/", acknowledge_link, name="incident-ack-link"),
 ]

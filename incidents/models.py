@@ -145,6 +145,10 @@ class Incident(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(default=0)
+    # A game day's incident (readiness.drills): it pages through the real engine with every
+    # message marked DRILL, and is left out of the metrics, the public status page and the
+    # postmortem SLA. Set when the drill declares it; nothing a client sends can set it.
+    is_drill = models.BooleanField(default=False, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at"])

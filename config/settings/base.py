@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "incidents",
     "postmortems",
     "runbooks",
+    "readiness",
     # Wiring: loads the rooms' models, admin and tasks, and connects what an incident's
     # changes cause (config.consequences).
     "config.apps.WiringConfig",

@@ -1,0 +1,21 @@
+from importlib import import_module
+
+from django.apps import AppConfig
+
+# The rooms' models, admin pages and tasks (Django and Celery look only at <app>.models,
+# <app>.admin and <app>.tasks).
+ROOM_MODELS: tuple[str, ...] = ()
+ROOM_MODULES: tuple[str, ...] = ()
+
+
+class ReadinessConfig(AppConfig):
+    name = "readiness"
+
+    def import_models(self) -> None:
+        super().import_models()
+        for name in ROOM_MODELS:
+            import_module(name)
+
+    def ready(self) -> None:
+        for name in ROOM_MODULES:
+            import_module(name)
