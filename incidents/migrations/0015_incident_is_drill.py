@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0014_heartbeat_monitors'),
+        ("incidents", "0014_heartbeat_monitors"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalincident',
-            name='is_drill',
+            model_name="historicalincident",
+            name="is_drill",
             field=models.BooleanField(default=False, editable=False),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='is_drill',
+            model_name="incident",
+            name="is_drill",
             field=models.BooleanField(default=False, editable=False),
         ),
     ]
