@@ -4,8 +4,12 @@ from django.apps import AppConfig
 
 # The rooms' models, admin pages and tasks (Django and Celery look only at <app>.models,
 # <app>.admin and <app>.tasks).
-ROOM_MODELS: tuple[str, ...] = ()
-ROOM_MODULES: tuple[str, ...] = ()
+ROOM_MODELS: tuple[str, ...] = ("readiness.drills.models",)
+ROOM_MODULES: tuple[str, ...] = (
+    "readiness.drills.admin",
+    "readiness.drills.tasks",
+    "readiness.report.tasks",
+)
 
 
 class ReadinessConfig(AppConfig):
