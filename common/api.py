@@ -15,6 +15,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.errors import DomainError, InvalidInput
@@ -100,6 +101,18 @@ def query_instant(request: Request, name: str, default: datetime | None = None) 
 
 QUERY_INSTANT_FIRST = datetime(1970, 1, 1, tzinfo=UTC)
 QUERY_INSTANT_LAST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+class Router(SimpleRouter):
+    """The API's router: ids in paths are numbers, so ``/incidents/abc/`` is a 404 from the
+    resolver rather than a ``ValueError`` in a lookup (a viewset that looks rows up by
+    something else says so with ``lookup_value_regex``)."""
+
+    def get_lookup_regex(self, viewset: Any, lookup_prefix: str = "") -> str:
+        lookup_field = getattr(viewset, "lookup_field", "pk")
+        lookup_url_kwarg = getattr(viewset, "lookup_url_kwarg", None) or lookup_field
+        lookup_value = getattr(viewset, "lookup_value_regex", "[0-9]+")
+        return f"(?P<{lookup_prefix}{lookup_url_kwarg}>{lookup_value})"
 
 
 class Pagination(PageNumberPagination):

@@ -4,6 +4,7 @@ an API route once shared ``incident-detail`` and the API won, so links opened JS
 
 from collections import Counter
 
+import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 OWN_NAMESPACES = {"web", "api", "ingest", "feeds"}
@@ -47,3 +48,14 @@ def test_web_and_api_incident_names_point_to_a_page_and_the_api():
     assert reverse("api:incident-detail", args=[7]) == "/api/v1/incidents/7/"
     assert reverse("web:incident-list") == "/incidents/"
     assert reverse("api:incident-list") == "/api/v1/incidents/"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/api/v1/severities/null,null/", "/api/v1/incidents/abc/", "/api/v1/teams/1.5/"]
+)
+def test_ids_in_api_paths_are_numbers_so_other_text_is_a_404(client, path):
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.create_user("reader"))
+    assert client.patch(path, data={}, content_type="application/json").status_code == 404

@@ -1,8 +1,7 @@
-from rest_framework.routers import SimpleRouter
-
+from common.api import Router
 from postmortems.api.views import ActionItemViewSet, PostmortemViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("postmortems", PostmortemViewSet, basename="postmortem")
 router.register("action-items", ActionItemViewSet, basename="action-item")
 

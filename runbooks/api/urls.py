@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
+from common.api import Router
 from runbooks.api.views import IncidentRunbookAccuracyView, IncidentRunbooksView, RunbookViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("runbooks", RunbookViewSet, basename="runbook")
 
 urlpatterns = [

@@ -2,14 +2,14 @@
 generic)."""
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
+from common.api import Router
 from incidents.alerts.api.changes import ChangeEventViewSet
 from incidents.alerts.api.heartbeats import HeartbeatMonitorViewSet
 from incidents.alerts.api.ingest import AlertmanagerWebhookView, GenericWebhookView
 from incidents.alerts.api.views import AlertViewSet, IntegrationViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("integrations", IntegrationViewSet, basename="integration")
 router.register("alerts", AlertViewSet, basename="alert")
 router.register("change-events", ChangeEventViewSet, basename="change-event")

@@ -1,10 +1,9 @@
 """The PagerDuty mirrors API."""
 
-from rest_framework.routers import SimpleRouter
-
+from common.api import Router
 from incidents.mirroring.api.views import PagerDutyMirrorViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("pagerduty-mirrors", PagerDutyMirrorViewSet, basename="pagerduty-mirror")
 
 urlpatterns = router.urls

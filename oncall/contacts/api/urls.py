@@ -2,8 +2,8 @@
 (under /api/v1/)."""
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
+from common.api import Router
 from oncall.contacts.api.views import (
     ContactMethodViewSet,
     NotificationRuleViewSet,
@@ -11,7 +11,7 @@ from oncall.contacts.api.views import (
     OnCallPreferenceView,
 )
 
-router = SimpleRouter()
+router = Router()
 router.register("users/me/contact-methods", ContactMethodViewSet, basename="contact-method")
 router.register(
     "users/me/notification-rules", NotificationRuleViewSet, basename="notification-rule"

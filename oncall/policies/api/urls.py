@@ -1,11 +1,11 @@
 """URLs of the escalation policies API (under /api/v1/), with a team's default policy."""
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
+from common.api import Router
 from oncall.policies.api.views import EscalationPolicyViewSet, TeamEscalationPolicyView
 
-router = SimpleRouter()
+router = Router()
 router.register("escalation-policies", EscalationPolicyViewSet, basename="escalation-policy")
 
 urlpatterns = [

@@ -1,10 +1,9 @@
 """URLs of the schedules API (under /api/v1/)."""
 
-from rest_framework.routers import SimpleRouter
-
+from common.api import Router
 from oncall.schedules.api.views import ScheduleViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("schedules", ScheduleViewSet, basename="schedule")
 
 urlpatterns = router.urls

@@ -1,10 +1,9 @@
 """URLs of the teams API (under /api/v1/)."""
 
-from rest_framework.routers import SimpleRouter
-
+from common.api import Router
 from oncall.teams.api.views import TeamViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("teams", TeamViewSet, basename="team")
 
 urlpatterns = router.urls
