@@ -14,3 +14,7 @@ class PostmortemsConfig(AppConfig):
         from postmortems.web import sections as web_sections
 
         web_sections.register()
+
+        from postmortems import flowchart
+
+        flowchart.register()

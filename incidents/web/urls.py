@@ -26,6 +26,11 @@ urlpatterns = [
     path("incidents/declare/", views.incident_declare, name="incident-declare"),
     path("incidents/<int:incident_id>/", views.incident_detail, name="incident-detail"),
     path(
+        "incidents/<int:incident_id>/lifecycle.svg",
+        views.incident_lifecycle_svg,
+        name="incident-lifecycle",
+    ),
+    path(
         "incidents/<int:incident_id>/<incident_action:action>/",
         views.incident_action,
         name="incident-action",

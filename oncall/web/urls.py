@@ -3,7 +3,7 @@ shift", "My shifts", and the schedule and escalation-policy editors."""
 
 from django.urls import path
 
-from oncall.web import editors, shifts, views
+from oncall.web import editors, flowcharts, shifts, views
 
 urlpatterns = [
     path("oncall/", views.oncall_page, name="oncall-page"),
@@ -27,4 +27,9 @@ urlpatterns = [
     path("oncall/schedules/<int:schedule_id>/", editors.schedule_edit, name="oncall-schedule-edit"),
     path("oncall/teams/<int:team_id>/policies/new/", editors.policy_new, name="oncall-policy-new"),
     path("oncall/policies/<int:policy_id>/", editors.policy_edit, name="oncall-policy-edit"),
+    path(
+        "oncall/policies/<int:policy_id>/flowchart.svg",
+        flowcharts.policy_flowchart_svg,
+        name="oncall-policy-flowchart",
+    ),
 ]
