@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from readiness.report.api.views import TeamReadinessView
+
+urlpatterns = [
+    path("teams/<int:pk>/readiness/", TeamReadinessView.as_view(), name="team-readiness"),
+]

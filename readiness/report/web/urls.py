@@ -1,3 +1,8 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from readiness.report.web import views
+
+urlpatterns = [
+    path("readiness/", views.readiness_page, name="readiness"),
+    path("readiness/<int:team_id>/", views.readiness_team_page, name="readiness-team"),
+]
