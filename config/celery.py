@@ -42,3 +42,6 @@ beat("postmortems.sla.enforce", timedelta(minutes=15))
 beat("postmortems.action_items.remind_overdue", timedelta(hours=1))
 # Runbooks: flag runbooks past their review date (daily).
 beat("runbooks.reviews.flag_stale", timedelta(days=1))
+# Readiness: the weekly report to each team's managers. Hourly, because the outbox key is
+# per ISO week: it sends once at the start of each week and a restarted beat loses nothing.
+beat("readiness.report.email_weekly", timedelta(hours=1))

@@ -19,7 +19,8 @@ def test_task_names_follow_app_room_verb():
     ours = [
         n
         for n in app.tasks
-        if n.split(".")[0] in {"incidents", "oncall", "outbox", "postmortems", "runbooks"}
+        if n.split(".")[0]
+        in {"incidents", "oncall", "outbox", "postmortems", "readiness", "runbooks"}
     ]
     assert len(ours) >= 15
     for name in ours:
