@@ -24,48 +24,13 @@ wipes what someone is writing; they refresh the page's live region after a chang
 answering with the ``HX-Trigger: incident-changed`` header).
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from common.sections import Section, SectionRegistry
 
 PAGES = ("home", "incident_detail", "incident_tools")
 
+_registry = SectionRegistry(pages=PAGES)
+register_section = _registry.register
+unregister_section = _registry.unregister
+render_sections = _registry.render
 
-@dataclass(frozen=True)
-class Section:
-    page: str
-    name: str
-    template: Any  # a template name, or a compiled Template
-    context: Callable[..., dict[str, Any]]
-    order: int = 50
-
-
-_sections: dict[tuple[str, str], Section] = {}
-
-
-def register_section(
-    *,
-    page: str,
-    name: str,
-    template: Any,
-    context: Callable[..., dict[str, Any]],
-    order: int = 50,
-) -> None:
-    if page not in PAGES:
-        raise ValueError(f"Unknown page {page!r}; expected one of {PAGES}")
-    _sections[(page, name)] = Section(page, name, template, context, order)
-
-
-def unregister_section(*, page: str, name: str) -> None:
-    _sections.pop((page, name), None)
-
-
-def render_sections(page: str, request: Any, **kwargs: Any) -> list[dict[str, Any]]:
-    """[{"name", "template", "context"}] for the page, in order."""
-    found = sorted(
-        (s for s in _sections.values() if s.page == page), key=lambda s: (s.order, s.name)
-    )
-    return [
-        {"name": s.name, "template": s.template, "context": s.context(request, **kwargs)}
-        for s in found
-    ]
+__all__ = ["PAGES", "Section", "register_section", "render_sections", "unregister_section"]
