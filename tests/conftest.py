@@ -46,3 +46,13 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def is_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def fresh_drawings():
+    """The flowcharts' in-process drawing cache, empty before and after the test."""
+    from common.graphs import svg_cache_clear
+
+    svg_cache_clear()
+    yield
+    svg_cache_clear()

@@ -2,9 +2,6 @@
 names people type, the accessible name, the cache, and a clear error (not a 500) when
 ``dot`` is missing."""
 
-import shutil
-import xml.etree.ElementTree as ET
-
 import pytest
 
 from common.graphs import (
@@ -12,31 +9,14 @@ from common.graphs import (
     dot_label,
     flowchart_digraph,
     label_text,
-    svg_cache_clear,
     svg_document,
     svg_render,
 )
+from tests.harness.svg import SVG, needs_dot, svg_root, texts
 
-pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+pytestmark = [needs_dot, pytest.mark.usefixtures("fresh_drawings")]
 
-SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = "Ops <script>alert(\"x\")</script> & 'co' \\N \\ --> ]]>\n<b>bold</b> &lt;&#60;\\"
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    svg_cache_clear()
-    yield
-    svg_cache_clear()
-
-
-def svg_root(text: str | bytes) -> ET.Element:
-    return ET.fromstring(text)  # noqa: S314 - our own response
-
-
-def texts(svg: str) -> str:
-    root = svg_root(svg)
-    return " ".join(t.text or "" for t in root.iter(f"{SVG}text"))
 
 
 def test_svg_is_inlinable_well_formed_and_named_for_screen_readers():

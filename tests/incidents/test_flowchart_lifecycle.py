@@ -2,35 +2,15 @@
 table, the incident's status highlighted, on the incident page and as a download for
 the team only."""
 
-import shutil
-import xml.etree.ElementTree as ET
-
 import pytest
 
-from common.graphs import svg_cache_clear
 from incidents import services
 from incidents.flowcharts import lifecycle_flowchart, lifecycle_transitions
 from incidents.models import STATUS_ORDER, IncidentStatus
 from incidents.services import ALLOWED_TRANSITIONS
+from tests.harness.svg import SVG, needs_dot, svg_root, texts
 
-pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
-
-SVG = "{http://www.w3.org/2000/svg}"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_drawings():
-    svg_cache_clear()
-    yield
-    svg_cache_clear()
-
-
-def svg_root(text: str | bytes) -> ET.Element:
-    return ET.fromstring(text)  # noqa: S314 - our own response
-
-
-def texts(svg: str) -> str:
-    return " ".join(t.text or "" for t in svg_root(svg.encode()).iter(f"{SVG}text"))
+pytestmark = [needs_dot, pytest.mark.usefixtures("fresh_drawings")]
 
 
 def test_the_chart_has_every_move_of_the_transition_table():

@@ -3,26 +3,16 @@ the urgency condition and the repeats; names people typed stay text; the downloa
 the editor's figure are the team's only; no query per rule or target."""
 
 import datetime
-import shutil
-import xml.etree.ElementTree as ET
 
 import pytest
 
-from common.graphs import svg_cache_clear
 from oncall.policies.models import EscalationRule
+from tests.harness.svg import needs_dot, svg_root, texts
 from tests.oncall.factories import make_policy, make_schedule, member_of
 
-pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+pytestmark = [needs_dot, pytest.mark.usefixtures("fresh_drawings")]
 
-SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = "Night <shift> & \"Co\" 'x' \\N -->"
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    svg_cache_clear()
-    yield
-    svg_cache_clear()
 
 
 def layer(*users):
@@ -32,15 +22,6 @@ def layer(*users):
         "handoff_time": datetime.time(9),
         "start": datetime.date(2026, 1, 5),
     }
-
-
-def svg_root(text: str | bytes) -> ET.Element:
-    return ET.fromstring(text)  # noqa: S314 - our own response
-
-
-def texts(svg: str) -> str:
-    root = svg_root(svg.encode())
-    return " ".join(t.text or "" for t in root.iter(f"{SVG}text"))
 
 
 @pytest.fixture

@@ -4,34 +4,15 @@ the status-page deadline and update cadence, and the postmortem rule; as SVG to 
 for the team only; no query per rule, target or severity."""
 
 import datetime
-import shutil
-import xml.etree.ElementTree as ET
 
 import pytest
 
-from common.graphs import svg_cache_clear
 from incidents.models import Severity
 from oncall.policies.models import EscalationRule
+from tests.harness.svg import needs_dot, svg_root, texts
 from tests.oncall.factories import make_policy, make_schedule, member_of
 
-pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
-
-SVG = "{http://www.w3.org/2000/svg}"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_drawings():
-    svg_cache_clear()
-    yield
-    svg_cache_clear()
-
-
-def svg_root(text: str | bytes) -> ET.Element:
-    return ET.fromstring(text)  # noqa: S314 - our own response
-
-
-def texts(svg: str) -> str:
-    return " ".join(t.text or "" for t in svg_root(svg.encode()).iter(f"{SVG}text"))
+pytestmark = [needs_dot, pytest.mark.usefixtures("fresh_drawings")]
 
 
 def layer(*users):
