@@ -15,6 +15,7 @@ TESTED_DAYS_AGO = {
     "Database outage": 120,
     "Service down": 45,
     "High error rate": 10,
+    "Tocsin failover": 60,
 }
 
 

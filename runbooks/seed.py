@@ -15,7 +15,7 @@ from runbooks.starter import STARTER_RUNBOOKS
 def starter_runbooks_install(
     *, team: Team, actor: AbstractBaseUser | None = None, tested_days_ago: dict | None = None
 ) -> list[Runbook]:
-    """Copy the four starter runbooks into a team (skipping titles it already has),
+    """Copy the starter runbooks into a team (skipping titles it already has),
     covering the team's services whose slug matches each runbook's hints.
     ``tested_days_ago`` (title → days) marks runbooks as last tested that long ago."""
     team_services = list(Service.objects.filter(team=team))

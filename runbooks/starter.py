@@ -1,5 +1,5 @@
-"""The starter library: four complete runbooks in the required section structure, with
-real kubectl, PostgreSQL and Redis triage commands. Teams install them
+"""The starter library: complete runbooks in the required section structure, with real
+kubectl, PostgreSQL and Redis triage commands, and one for Tocsin's own failover. Teams install them
 (``manage.py runbooks_install_starter --team <slug>``, or seed_demo) and adapt them:
 placeholders are written ``<like-this>``."""
 
@@ -281,6 +281,97 @@ Undo the deploy or flag; confirm the error rate returns to baseline for 15 minut
 - Count affected requests/customers, reconcile failed operations, postmortem for SEV1/SEV2.
 """
 
+TOCSIN_FAILOVER = """\
+## Overview
+Tocsin itself (the incident, on-call and paging platform) is down or degraded: its
+PostgreSQL primary is lost, a host died, or beat stopped, so nobody is being paged.
+Tocsin cannot page anyone about its own outage: this alert reaches you through the
+external check (an uptime probe or Alertmanager's dead man's switch) routed to a phone
+that does not depend on Tocsin. Keep a copy of this runbook outside Tocsin (printed, or
+in your wiki): when Tocsin is down, so is this page. The layout and backups it assumes are
+described in docs/operations.md.
+
+## Symptoms
+- `https://<tocsin-host>/healthz` does not answer `{"status": "ok"}`; the web app shows 5xx.
+- Alerts are accepted but nobody is paged: beat is not running, or no paging/outbox worker.
+- Application errors: `could not connect to server`, `cannot execute INSERT in a read-only transaction`.
+
+## Detection
+- External probe: `probe_success{instance="https://<tocsin-host>/healthz"} == 0` for 2 minutes.
+- `curl -sS -o /dev/null -w '%{http_code}\\n' https://<tocsin-host>/healthz`
+- Beat alive? Its lock session is visible on the database:
+  `psql "$DATABASE_URL" -c "SELECT pid, client_addr, backend_start FROM pg_stat_activity WHERE application_name = 'tocsin-beat-lock';"`
+
+## Triage steps
+1. Which part is down: web, workers, beat, the broker or the database?
+   ```bash
+   curl -sS https://<tocsin-host>/healthz
+   celery -A config inspect ping --timeout 5            # every worker answers
+   redis-cli -h <redis-host> PING
+   pg_isready -h <db-primary> -p 5432
+   ```
+2. On Kubernetes:
+   ```bash
+   kubectl -n <tocsin-namespace> get pods -o wide
+   kubectl -n <tocsin-namespace> logs deploy/<tocsin-beat> --tail=100
+   kubectl -n <tocsin-namespace> logs deploy/<tocsin-paging-worker> --tail=100
+   ```
+3. Is the primary gone, or only unreachable from one host? From another host:
+   ```bash
+   psql -h <db-primary> -U tocsin -c 'SELECT pg_is_in_recovery(), now();'
+   psql -h <db-replica> -U tocsin -c 'SELECT pg_is_in_recovery(), now() - pg_last_xact_replay_timestamp() AS replica_lag;'
+   ```
+4. Is more than one beat sending? (Harmless: every beat task is safe to run twice; the
+   lock makes one of them stand by.) `SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tocsin-beat-lock';`
+
+## Mitigation
+### Quick wins (< 5 min)
+- A dead host: the other hosts keep serving (web, workers, and a standby beat that takes
+  the beat lock within seconds). Take the host out of the load balancer.
+- Beat down and no standby: start one on a healthy host:
+  `celery -A config beat -S readiness.recovery.beat:LockedScheduler --schedule=/var/lib/tocsin/celerybeat-schedule`
+- Workers stuck: `kubectl -n <tocsin-namespace> rollout restart deploy/<tocsin-paging-worker> deploy/<tocsin-outbox-worker>`
+- While Tocsin is down, page by hand: post in the incident channel and phone the on-call
+  listed in the last "On call now" export or the calendar feed.
+
+### Medium-term (5–30 min)
+- The PostgreSQL primary is lost: promote the streaming replica
+  (`pg_ctlcluster 15 main promote` on Debian, `patronictl failover`, or your managed
+  service's console), point `DATABASE_URL` of every web, worker and beat process at it, and
+  restart them:
+  ```bash
+  kubectl -n <tocsin-namespace> edit secret <tocsin-env>        # DATABASE_URL host -> <new-primary>
+  kubectl -n <tocsin-namespace> rollout restart deploy
+  python manage.py migrate --check                              # the schema is all there
+  ```
+- No replica: restore the latest backup on a new server (the manifest check runs itself):
+  ```bash
+  python manage.py restore /var/backups/tocsin/tocsin-<timestamp>.dump
+  ```
+  Then start web, workers and beat. Work lost: everything since that backup (the RPO).
+
+### Long-term
+- Keep a streaming replica and WAL archiving, run `manage.py backup --verify` every day,
+  and drill this runbook (restore onto a scratch host) every quarter.
+
+## Rollback
+- Do not move back to the old primary until it is rebuilt as a replica of the new one and
+  caught up (`pg_basebackup` from the new primary); two primaries mean lost writes.
+- If a restore was wrong, restore the previous backup with `manage.py restore --force <older dump>`.
+
+## Communication
+- Tell responders at once, outside Tocsin (chat, phone): "Tocsin is down: paging does not
+  work; watch your monitoring directly". Repeat every 15 minutes until paging works again.
+
+## Escalation
+- Page the platform/database on-call by phone. Primary lost and no replica: engineering
+  manager at once (data since the last backup is lost).
+
+## Post-incident
+- Check for alerts received but never paged during the outage (incident list, timeline)
+  and follow up each. Record the measured RTO and RPO against docs/operations.md; postmortem.
+"""
+
 STARTER_RUNBOOKS: tuple[StarterRunbook, ...] = (
     StarterRunbook(
         title="High latency",
@@ -325,5 +416,16 @@ STARTER_RUNBOOKS: tuple[StarterRunbook, ...] = (
             "title_keywords": ["error rate", "errors", "failing", "5xx"],
         },
         body=HIGH_ERROR_RATE,
+    ),
+    StarterRunbook(
+        title="Tocsin failover",
+        severity_hint="SEV1",
+        service_hints=("tocsin",),
+        matchers={
+            "alert_names": ["TocsinDown", "TocsinBeatDown", "TocsinPagingStalled"],
+            "labels": {"app": "tocsin"},
+            "title_keywords": ["tocsin"],
+        },
+        body=TOCSIN_FAILOVER,
     ),
 )

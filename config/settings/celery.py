@@ -44,3 +44,7 @@ CELERY_TASK_ROUTES = {
     "incidents.paging.run_step": {"queue": "paging"},
     "incidents.paging.sweep": {"queue": "paging"},
 }
+# The beat sends its schedule only while it holds a PostgreSQL advisory lock, so a beat
+# started on every host is harmless: one sends, the others stand by and take over within
+# seconds (docs/operations.md). On SQLite it is Celery's own scheduler.
+CELERY_BEAT_SCHEDULER = env_str("CELERY_BEAT_SCHEDULER", "readiness.recovery.beat:LockedScheduler")

@@ -16,6 +16,7 @@ def test_four_complete_runbooks_with_real_commands():
         "Database outage",
         "Service down",
         "High error rate",
+        "Tocsin failover",
     ]
     for runbook in STARTER_RUNBOOKS:
         assert missing_sections(runbook.body, REQUIRED_SECTIONS) == [], runbook.title
@@ -41,4 +42,5 @@ def test_install_covers_matching_services_and_is_idempotent(team):
     assert set(runbooks["Service down"].services.all()) == {db, api}
     assert runbooks["Database outage"].severity_hint.name == "SEV1"
     assert starter_runbooks_install(team=team) == []
-    assert Runbook.objects.filter(team=team).count() == 4
+    assert list(runbooks["Tocsin failover"].services.all()) == []  # no "tocsin" service
+    assert Runbook.objects.filter(team=team).count() == len(STARTER_RUNBOOKS)

@@ -6,7 +6,7 @@ from runbooks.seed import starter_runbooks_install
 
 class Command(BaseCommand):
     help = "Copy the starter runbooks (high latency, database outage, service down, high "
-    "error rate) into a team, to adapt."
+    "error rate, Tocsin failover) into a team, to adapt."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--team", required=True, help="Team slug")
