@@ -83,11 +83,11 @@ def flowchart_digraph(*, rankdir: str = "TB") -> Any:
 
 
 def dot_program() -> str:
-    return getattr(settings, "GRAPHVIZ_DOT", "dot")
+    return settings.GRAPHVIZ_DOT
 
 
 def _run_dot(source: str) -> str:
-    timeout = getattr(settings, "GRAPHVIZ_TIMEOUT_SECONDS", 10)
+    timeout = settings.GRAPHVIZ_TIMEOUT_SECONDS
     try:
         finished = subprocess.run(  # noqa: S603 - fixed program, DOT on stdin
             [dot_program(), "-Tsvg"],

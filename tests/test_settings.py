@@ -11,7 +11,16 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT_PACKAGES = ["incidents", "oncall", "postmortems", "runbooks", "common", "config", "demo"]
+PROJECT_PACKAGES = [
+    "incidents",
+    "oncall",
+    "postmortems",
+    "readiness",
+    "runbooks",
+    "common",
+    "config",
+    "demo",
+]
 SETTINGS_DIR = ROOT / "config" / "settings"
 # The modules config/settings/__init__.py composes; test.py overrides on purpose.
 COMPOSED_MODULES = sorted(
