@@ -16,9 +16,16 @@ Environment:
   SIGNUP_OPEN                 anyone may make a local account at /accounts/signup/
                               (default off: people join by invitation from a team manager)
   TEAM_GROUP_MAPPING          "idp-group=team-slug:role,…" applied at each SSO login
+  TRUSTED_CLIENT_IP_HEADER    the header a trusted proxy puts the client's address in
+                              (e.g. X-Real-IP); TRUSTED_PROXY_COUNT instead trusts that
+                              many X-Forwarded-For hops. Unset: the socket's address only.
+  SIGNIN_FAILURES_PER_ACCOUNT (default 5) wrong passwords for one account from one address
+  SIGNIN_FAILURES_PER_ADDRESS (default 30) from one address across accounts
+  SIGNIN_LOCKOUT_MINUTES      (default 15) the window both are counted over
+  AUDIT_RETENTION_DAYS        (default 400, at least 366) how long audit events are kept
 """
 
-from config.settings.env import env_bool, env_list, env_str
+from config.settings.env import env_bool, env_int, env_list, env_str
 
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
@@ -28,7 +35,9 @@ ACCOUNT_SESSION_REMEMBER = True
 # Sign-up is by invitation (oncall.teams.signup): /accounts/signup/ makes an account only
 # for someone who opened a valid invitation link, unless SIGNUP_OPEN. The adapter also
 # proposes the browser's time zone at sign-in to people who never chose one.
-ACCOUNT_ADAPTER = "oncall.contacts.web.accounts.AccountAdapter"
+# oncall.signin's adapter extends the people room's (oncall.contacts.web.accounts) with
+# sign-in protection keyed per (address, account).
+ACCOUNT_ADAPTER = "oncall.signin.adapter.AccountAdapter"
 SIGNUP_OPEN = env_bool("SIGNUP_OPEN", False)
 
 # Every page requires a signed-in user (Django's LoginRequiredMiddleware) except views
@@ -36,6 +45,29 @@ SIGNUP_OPEN = env_bool("SIGNUP_OPEN", False)
 # links) and these paths: the API authenticates by itself (token or session, 401/403
 # rather than a redirect) and /metrics by its bearer token.
 LOGIN_REQUIRED_EXEMPT_PATHS = [r"^/api/", r"^/metrics$", r"^/static/", r"^/status/"]
+
+# --- Sign-in protection (oncall.signin, docs/security.md) ----------------------------
+# Counted in the default cache, which every process shares (config.settings.base CACHES).
+# allauth's "key" for failed logins is (login, address) in our adapter: N wrong passwords
+# from one address block that address for that account only; the looser per-address limit
+# counts every account.
+SIGNIN_FAILURES_PER_ACCOUNT = env_int("SIGNIN_FAILURES_PER_ACCOUNT", 5)
+SIGNIN_FAILURES_PER_ADDRESS = env_int("SIGNIN_FAILURES_PER_ADDRESS", 30)
+SIGNIN_LOCKOUT_MINUTES = env_int("SIGNIN_LOCKOUT_MINUTES", 15)
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": (
+        f"{SIGNIN_FAILURES_PER_ADDRESS}/{SIGNIN_LOCKOUT_MINUTES}m/ip,"
+        f"{SIGNIN_FAILURES_PER_ACCOUNT}/{SIGNIN_LOCKOUT_MINUTES}m/key"
+    ),
+}
+# Where a request comes from, for these limits and the audit log alike: only a proxy we
+# run may say so (allauth reads these two; oncall.audit.addresses reads the same).
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env_str("TRUSTED_CLIENT_IP_HEADER") or None
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Audit events older than this are pruned by the beat task oncall.audit.prune (at least a
+# year is always kept).
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 400)
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Tocsin")

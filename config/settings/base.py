@@ -132,6 +132,23 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache ----------------------------------------------------------------------------
+# Shared by every process (gunicorn workers, Celery, other hosts): sign-in limits and the
+# rate limits of allauth count here, so a per-process memory cache would let each worker
+# count on its own. Redis with CACHE_URL=redis://…; otherwise a table in the database
+# (created by the oncall migrations, or `manage.py createcachetable`).
+CACHE_URL = env_str("CACHE_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL.startswith(("redis://", "rediss://", "unix://"))
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "tocsin_cache",
+        }
+    )
+}
+
 # --- Sign-in --------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -12,6 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from common.admin import inline_errors_from_service, inline_forms_kept
 from common.errors import InvalidInput
+from oncall.audit.admin import AuditedAdminMixin
 from oncall.policies.models import EscalationPolicy, EscalationRule
 from oncall.policies.services import escalation_rule_targets_set, rules_clean
 from oncall.schedules.models import Schedule
@@ -105,7 +106,7 @@ class EscalationRuleInline(admin.TabularInline):
 
 
 @admin.register(EscalationPolicy)
-class EscalationPolicyAdmin(SimpleHistoryAdmin):
+class EscalationPolicyAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "team", "repeat", "created_at"]
     list_filter = ["team"]
     search_fields = ["name", "team__name"]

@@ -14,6 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from common.admin import inline_errors_from_service, inline_forms_kept
 from common.errors import InvalidInput
+from oncall.audit.admin import AuditedAdminMixin
 from oncall.schedules.models import Handoff, Schedule, ScheduleLayer, ScheduleOverride
 from oncall.schedules.services import (
     layers_clean,
@@ -139,7 +140,7 @@ class ScheduleOverrideInline(admin.TabularInline):
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(SimpleHistoryAdmin):
+class ScheduleAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
     form = ScheduleForm
     list_display = ["name", "team", "time_zone", "created_at"]
     list_select_related = ["team"]

@@ -24,6 +24,8 @@ from django.utils.text import slugify
 
 from common.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from common.history import attribute_history
+from oncall.audit.models import AuditAction
+from oncall.audit.services import audit_record
 from oncall.teams.models import (
     INVITATION_LIFETIME,
     InvitationState,
@@ -85,10 +87,25 @@ def team_member_add(
     if membership is None:
         membership = TeamMembership(team=team, user=user, role=role)
         attribute_history(membership, actor).save()
+        _audit_membership(AuditAction.MEMBER_ADDED, actor, membership, {"role": role})
     elif membership.role != role:
-        membership.role = role
+        old_role, membership.role = membership.role, role
         attribute_history(membership, actor).save(update_fields=["role"])
+        _audit_membership(
+            AuditAction.MEMBER_ROLE_CHANGED, actor, membership, {"old": old_role, "new": role}
+        )
     return membership
+
+
+def _audit_membership(action: str, actor, membership: TeamMembership, details: dict) -> None:
+    audit_record(
+        action=action,
+        actor=actor,
+        team=membership.team_id,
+        target=membership.user,
+        target_label=f"{membership.user.get_username()} in {membership.team.name}",
+        details=details,
+    )
 
 
 @transaction.atomic
@@ -103,6 +120,7 @@ def team_member_remove(*, actor: AuthUser, team: Team, user_id: int) -> None:
         other_managers = team.memberships.filter(role=TeamRole.MANAGER).exclude(pk=membership.pk)
         if not other_managers.exists() and not actor.is_staff:
             raise Conflict("A team keeps at least one manager; promote someone else first.")
+    _audit_membership(AuditAction.MEMBER_REMOVED, actor, membership, {"role": membership.role})
     attribute_history(membership, actor).delete()
 
 
@@ -260,9 +278,21 @@ def _join(invitation: TeamInvitation, user: AuthUser) -> TeamMembership:
     if membership is None:
         membership = TeamMembership(team=invitation.team, user=user, role=invitation.role)
         attribute_history(membership, user).save()
+        _audit_membership(
+            AuditAction.MEMBER_ADDED,
+            user,
+            membership,
+            {"role": invitation.role, "invitation": invitation.pk},
+        )
     elif ROLE_RANK[invitation.role] > ROLE_RANK[membership.role]:
-        membership.role = invitation.role
+        old_role, membership.role = membership.role, invitation.role
         attribute_history(membership, user).save(update_fields=["role"])
+        _audit_membership(
+            AuditAction.MEMBER_ROLE_CHANGED,
+            user,
+            membership,
+            {"old": old_role, "new": invitation.role, "invitation": invitation.pk},
+        )
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     attribute_history(invitation, user).save(update_fields=["accepted_at", "accepted_by"])

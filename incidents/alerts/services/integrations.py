@@ -15,6 +15,8 @@ from common.history import attribute_history, save_changed
 from common.jsontext import unstorable_text
 from incidents.alerts.models import Integration, IntegrationKind, routing_key_hash
 from incidents.models import Service, Severity
+from oncall.audit.models import AuditAction
+from oncall.audit.services import audit_record
 from oncall.teams.models import Team
 from oncall.teams.services import team_require_manager
 
@@ -174,6 +176,9 @@ def integration_rotate_key(
     locked.routing_key_hash = routing_key_hash(key)
     locked.routing_key_hint = key[:6]
     attribute_history(locked, actor).save(update_fields=["routing_key_hash", "routing_key_hint"])
+    audit_record(
+        action=AuditAction.INTEGRATION_KEY_ROTATED, actor=actor, team=locked.team, target=locked
+    )
     return locked, key
 
 
