@@ -196,6 +196,17 @@ def sign_in(page, base_url: str, username: str, password: str = PASSWORD) -> Non
     assert "/accounts/login/" not in page.url, f"sign-in as {username} failed"
 
 
+def nav_follow(page, name: str) -> None:
+    """Follow a link of the main navigation, opening the Menu first on a phone."""
+    import re
+
+    toggle = page.locator(".menu-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    page.locator("#site-nav").get_by_role("link", name=re.compile(name)).first.click()
+    page.wait_for_load_state("networkidle")
+
+
 def fits_the_screen(page) -> None:
     """No horizontal scroll: the document is no wider than the viewport."""
     width = page.evaluate("document.documentElement.scrollWidth")

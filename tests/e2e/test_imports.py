@@ -5,7 +5,7 @@ schedule is there; a non-staff person is refused. At phone and laptop widths."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORD, fits_the_screen, sign_in
+from tests.e2e.conftest import PASSWORD, fits_the_screen, nav_follow, sign_in
 from tests.incidents.imports.pagerduty_standin import TOKEN, PagerDutyStandIn
 from tests.oncall.factories import UserFactory
 
@@ -28,7 +28,8 @@ def test_staff_reads_the_plan_then_applies_it(live_server, browser, shoot, width
     with PagerDutyStandIn() as standin:
         page = browser.new_page(width)
         sign_in(page, live_server.url, "root")
-        page.goto(live_server.url + "/imports/")
+        nav_follow(page, "^Teams$")
+        page.get_by_role("link", name="Import from PagerDuty, Opsgenie or Grafana OnCall").click()
         page.get_by_label("From").select_option("pagerduty")
         page.get_by_label("API token").fill(TOKEN)
         page.get_by_label("API address").fill(standin.url)

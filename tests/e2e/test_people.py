@@ -7,19 +7,10 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import PASSWORD, fits_the_screen, sign_in
+from tests.e2e.conftest import PASSWORD, fits_the_screen, nav_follow, sign_in
 from tests.oncall.factories import TeamFactory, UserFactory, member_of
 
 WIDTHS = ["phone", "laptop"]
-
-
-def _nav(page, name: str) -> None:
-    """Follow a link of the main navigation, opening the Menu first on a phone."""
-    toggle = page.locator(".menu-toggle")
-    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
-        toggle.click()
-    page.locator("#site-nav").get_by_role("link", name=re.compile(name)).first.click()
-    page.wait_for_load_state("networkidle")
 
 
 def _person(username: str, **fields):
@@ -51,7 +42,7 @@ def test_browser_zone_is_proposed_at_first_sign_in_and_taken(live_server, browse
     preference = OnCallPreference.objects.get(user=lena)
     assert preference.time_zone == "Europe/Berlin" and preference.time_zone_confirmed_at
 
-    _nav(page, "Profile")
+    nav_follow(page, "Profile")
     assert "in your time zone, Europe/Berlin" in page.locator(".profile-now").inner_text()
     assert page.locator("#id_time_zone").input_value() == "Europe/Berlin"
     fits_the_screen(page)
@@ -85,7 +76,7 @@ def test_a_manager_invites_and_the_person_joins_from_the_link(live_server, brows
     # The banner is answered first, so it is not in the way.
     manager.get_by_role("button", name="Keep UTC").click()
     manager.wait_for_load_state("networkidle")
-    _nav(manager, "Profile")
+    nav_follow(manager, "Profile")
     manager.get_by_role("link", name="Payments").first.click()
     manager.wait_for_load_state("networkidle")
     manager.get_by_label("E-mail address").fill("nina@example.com")

@@ -3,29 +3,25 @@
 lines to where each is fixed (the schedule editor, the runbook page, the on-call load).
 Screenshots go to test-artifacts/screenshots/."""
 
-import re
-
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from oncall.schedules.models import Schedule
 from runbooks.models import Runbook
-from tests.e2e.conftest import AXE_JS, PASSWORD, axe_violations, fits_the_screen, sign_in
+from tests.e2e.conftest import (
+    AXE_JS,
+    PASSWORD,
+    axe_violations,
+    fits_the_screen,
+    nav_follow,
+    sign_in,
+)
 from tests.oncall.factories import TeamFactory, member_of
 from tests.readiness.test_report_world import seed_ready, seed_unready
 
 # The brief's widths: a phone (390 px) and a laptop (1280 px).
 WIDTHS = {"phone": None, "laptop": {"width": 1280, "height": 900}}
-
-
-def _nav(page, name: str) -> None:
-    """Follow a link of the main navigation, opening the Menu first on a phone."""
-    toggle = page.locator(".menu-toggle")
-    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
-        toggle.click()
-    page.locator("#site-nav").get_by_role("link", name=re.compile(name)).first.click()
-    page.wait_for_load_state("networkidle")
 
 
 def _accessible(page) -> None:
@@ -57,7 +53,7 @@ def test_a_manager_reaches_the_report_and_follows_lines_to_their_fix(
         page.set_viewport_size(WIDTHS[width])
     sign_in(page, live_server.url, "priya")
 
-    _nav(page, "Readiness")
+    nav_follow(page, "Readiness")
     expect(page.get_by_role("heading", name="Readiness", exact=True)).to_be_visible()
     teams = page.locator("#readiness-teams")
     expect(teams.get_by_role("link")).to_have_count(1)  # Mobile is not priya's
@@ -100,7 +96,7 @@ def test_a_manager_reaches_the_report_and_follows_lines_to_their_fix(
     page.wait_for_load_state("networkidle")
 
     # Back on the report, the runbook is off it.
-    _nav(page, "Readiness")
+    nav_follow(page, "Readiness")
     page.locator("#readiness-teams").get_by_role("link", name="Payments").click()
     page.wait_for_load_state("networkidle")
     expect(page.locator("#readiness-summary")).to_contain_text("9 things to fix")
