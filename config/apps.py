@@ -16,8 +16,11 @@ from django.apps import AppConfig
 ROOM_MODELS = (
     "incidents.alerts.models",
     "incidents.communication.models",
+    "incidents.imports.models",
     "incidents.mirroring.models",
     "incidents.paging.models",
+    "oncall.audit.models",
+    "oncall.tokens.models",
 )
 # The rooms' admin pages and Celery tasks (Django and Celery look only at <app>.admin and
 # <app>.tasks).
@@ -30,11 +33,17 @@ ROOM_MODULES = (
     "incidents.mirroring.tasks",
     "incidents.paging.admin",
     "incidents.paging.tasks",
+    "oncall.audit.admin",
+    "oncall.audit.receivers",
+    "oncall.audit.tasks",
     "oncall.contacts.admin",
     "oncall.policies.admin",
     "oncall.schedules.admin",
     "oncall.schedules.tasks",
     "oncall.teams.admin",
+    "oncall.tokens.admin",
+    "oncall.tokens.schema",
+    "oncall.tokens.web.sections",
     "outbox.admin",
     "outbox.tasks",
 )

@@ -33,6 +33,8 @@ api_v1 = [
     path("", include("postmortems.api.urls")),
     path("", include("readiness.drills.api.urls")),
     path("", include("readiness.report.api.urls")),
+    path("", include("oncall.tokens.api.urls")),
+    path("", include("oncall.audit.api.urls")),
 ]
 
 api = [
@@ -79,3 +81,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/", include((api, "api"))),
 ]
+
+handler404 = "common.views.page_not_found"
+handler500 = "common.views.server_error"

@@ -8,11 +8,14 @@ from django.urls import path
 
 from incidents.alerts.web import urls as integrations_urls
 from incidents.communication.web import urls as status_urls
+from incidents.imports.web import urls as imports_urls
 from incidents.paging.web.views import acknowledge_link
 from incidents.reporting.web import urls as reporting_urls
 from incidents.web import urls as incidents_urls
+from oncall.audit.web import urls as audit_urls
 from oncall.contacts.web import urls as people_urls
 from oncall.teams.web import urls as teams_urls
+from oncall.tokens.web import urls as tokens_urls
 from oncall.web import urls as oncall_urls
 from postmortems.web import urls as postmortems_urls
 from readiness.drills.web import urls as drills_urls
@@ -29,8 +32,11 @@ urlpatterns = [
     *runbooks_urls.urlpatterns,
     *status_urls.urlpatterns,
     *integrations_urls.urlpatterns,
+    *imports_urls.urlpatterns,
     *people_urls.urlpatterns,
     *teams_urls.urlpatterns,
+    *tokens_urls.urlpatterns,
+    *audit_urls.urlpatterns,
     *drills_urls.urlpatterns,
     *readiness_urls.urlpatterns,
     path("ack/<str:token>/", acknowledge_link, name="incident-ack-link"),

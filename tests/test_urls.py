@@ -58,4 +58,8 @@ def test_ids_in_api_paths_are_numbers_so_other_text_is_a_404(client, path):
     from django.contrib.auth import get_user_model
 
     client.force_login(get_user_model().objects.create_user("reader"))
-    assert client.patch(path, data={}, content_type="application/json").status_code == 404
+    response = client.patch(path, data={}, content_type="application/json")
+    assert response.status_code == 404
+    # In the API's error shape, not the HTML page people get.
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"] == "Not found."

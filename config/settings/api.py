@@ -1,15 +1,21 @@
 """REST API settings (DRF, drf-spectacular)."""
 
 REST_FRAMEWORK = {
+    # Our API tokens first (tcs_…); legacy single tokens keep working until revoked.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "oncall.tokens.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # A token's scope applies to every view (read-only: safe methods only).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "oncall.tokens.permissions.TokenScopePermission",
+    ],
     "DEFAULT_PAGINATION_CLASS": "common.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "common.schema.AutoSchema",
     "EXCEPTION_HANDLER": "common.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # Strict JSON: NaN, Infinity, 1e999 and lone surrogates are a 400, not a 500 later.
@@ -24,8 +30,9 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tocsin API",
     "DESCRIPTION": (
-        "Incidents, on-call, alerts, postmortems and runbooks. Authenticate with "
-        "`Authorization: Token <key>` (`manage.py drf_create_token USERNAME`)."
+        "Incidents, on-call, alerts, postmortems and runbooks. Authenticate with an API "
+        "token from your profile (API tokens): `Authorization: Bearer tcs_…`. Legacy "
+        "tokens (`Authorization: Token <key>`) keep working until revoked."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -46,6 +53,9 @@ SPECTACULAR_SETTINGS = {
         "ActionItemKindEnum": "postmortems.models.ActionItemKind",
         "ContactKindEnum": "oncall.contacts.models.ContactKind",
         "PageStatusEnum": "incidents.paging.models.PageStatus",
+        "ApiTokenScopeEnum": "oncall.tokens.models.TokenScope",
+        "ApiTokenStateEnum": "oncall.tokens.models.TOKEN_STATES",
+        "AuditActionEnum": "oncall.audit.models.AuditAction",
     },
 }
 

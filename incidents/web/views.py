@@ -9,11 +9,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.errors import DomainError, NotFound
+from common.graphs import chart_context, svg_render, svg_response
 from incidents import selectors, services
 from incidents.api.filters import IncidentFilter
+from incidents.flowcharts import lifecycle_flowchart, lifecycle_outline, lifecycle_title
 from incidents.models import IncidentStatus, Resolution
 from incidents.services import ALLOWED_TRANSITIONS
 from incidents.web import sections
@@ -151,6 +154,7 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     context["tools"] = sections.render_sections(
         "incident_tools", request, incident=context["incident"]
     )
+    context["lifecycle"] = _lifecycle_chart(context["incident"])
     return render(request, "incidents/detail.html", context)
 
 
@@ -221,3 +225,30 @@ def incident_action(request: HttpRequest, incident_id: int, action: str) -> Http
             response["HX-Trigger"] = "incident-saved"
         return response
     return redirect("web:incident-detail", incident_id=incident_id)
+
+
+def _lifecycle_chart(incident: Any) -> dict[str, Any]:
+    return chart_context(
+        graph=lifecycle_flowchart(incident.status),
+        title=lifecycle_title(incident.get_status_display().lower()),
+        outline=lifecycle_outline(incident.status),
+        download_url=reverse("web:incident-lifecycle", args=[incident.pk]),
+    )
+
+
+@require_GET
+def incident_lifecycle_svg(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """The lifecycle flowchart with the incident's status highlighted: the SVG file, or
+    (asked by htmx) the figure the incident page refreshes after a change."""
+    incident = _incident_or_404(request, incident_id)
+    if request.headers.get("HX-Request"):
+        return render(
+            request,
+            "flowcharts/_chart.html",
+            {"chart": _lifecycle_chart(incident), "chart_id": "lifecycle-figure"},
+        )
+    title = lifecycle_title(incident.get_status_display().lower())
+    return svg_response(
+        lambda: svg_render(lifecycle_flowchart(incident.status), title=title),
+        filename=f"incident-{incident.pk}-lifecycle.svg",
+    )

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from common.errors import DomainError, NotFound
 from oncall.teams.models import InvitationState, TeamRole
@@ -35,6 +35,7 @@ from oncall.teams.services import (
     team_invitation_revoke,
 )
 from oncall.teams.signup import invitation_forget, invitation_remember
+from oncall.teams.web import sections
 from oncall.teams.web.forms import InvitationForm, NewAccountForm
 
 
@@ -60,7 +61,10 @@ def team_list(request: HttpRequest) -> HttpResponse:
     teams = list(team_list_with_counts(user=request.user))
     roles = dict(request.user.team_memberships.values_list("team_id", "role"))
     rows = [{"team": team, "role": roles.get(team.pk)} for team in teams]
-    return render(request, "teams/list.html", {"rows": rows, "roles": TeamRole})
+    context = {"rows": rows, "roles": TeamRole}
+    # Staff and managers read the audit log (of their teams): the page links to it.
+    context["reads_audit"] = request.user.is_staff or TeamRole.MANAGER in roles.values()
+    return render(request, "teams/list.html", context)
 
 
 def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
@@ -107,8 +111,21 @@ def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
         "managers": [] if manager else list(team_managers(team=team)),
         "form": form,
         "invitations": invitations,
+        # What higher apps add (the response process): oncall cannot import them.
+        "sections": sections.render_sections("team_detail", request, team=team),
     }
     return render(request, "teams/detail.html", context, status=status)
+
+
+@require_GET
+def team_file(request: HttpRequest, team_id: int, name: str) -> HttpResponse:
+    """A file a section offers for the team (``sections.register_download``), for the
+    team's members only."""
+    team = _team_or_404(request, team_id)
+    response = sections.download_render(name, request, team=team)
+    if response is None:
+        raise Http404("No such file.")
+    return response
 
 
 @require_POST
