@@ -40,6 +40,8 @@ beat("oncall.schedules.record_handoffs", timedelta(minutes=1))
 # Postmortems: the 48-hour SLA, and reminders of overdue action items.
 beat("postmortems.sla.enforce", timedelta(minutes=15))
 beat("postmortems.action_items.remind_overdue", timedelta(hours=1))
+# Audit log: rows older than AUDIT_RETENTION_DAYS (at least a year is always kept).
+beat("oncall.audit.prune", timedelta(days=1))
 # Runbooks: flag runbooks past their review date (daily).
 beat("runbooks.reviews.flag_stale", timedelta(days=1))
 # Readiness: the weekly report to each team's managers. Hourly, because the outbox key is

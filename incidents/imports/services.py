@@ -15,7 +15,7 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User as AuthUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
@@ -149,7 +149,7 @@ def import_plan_for_bundle(*, bundle: Bundle, now: datetime.datetime | None = No
 
 def import_plan(
     *,
-    actor: AbstractBaseUser,
+    actor: AuthUser,
     source: str,
     token: str,
     base_url: str = "",
@@ -457,7 +457,7 @@ def _messages(error: DomainError) -> str:
 
 
 @transaction.atomic
-def import_apply(*, plan: Plan, actor: AbstractBaseUser) -> ApplyResult:
+def import_apply(*, plan: Plan, actor: AuthUser) -> ApplyResult:
     """Do what ``plan`` says, all or nothing. Running the plan of a second read of an
     unchanged source changes nothing (its items are all matches)."""
     _require_staff(actor)
