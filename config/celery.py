@@ -47,3 +47,7 @@ beat("runbooks.reviews.flag_stale", timedelta(days=1))
 # Readiness: the weekly report to each team's managers. Hourly, because the outbox key is
 # per ISO week: it sends once at the start of each week and a restarted beat loses nothing.
 beat("readiness.report.email_weekly", timedelta(hours=1))
+# Drills: start those due (inject the synthetic alert), then score those whose incident
+# resolved and write their findings.
+beat("readiness.drills.start_due", timedelta(seconds=30))
+beat("readiness.drills.complete_finished", timedelta(seconds=60))

@@ -200,8 +200,9 @@ def postmortem_completion(
 ) -> metrics.Rate:
     """Required postmortems published by their due date ÷ required postmortems, over the
     postmortems of incidents resolved in [since, until). ``teams`` None = every team."""
+    # Drills are practice: never part of the real completion rates.
     qs = Postmortem.objects.filter(
-        incident__resolved_at__gte=since, incident__resolved_at__lt=until
+        incident__resolved_at__gte=since, incident__resolved_at__lt=until, incident__is_drill=False
     )
     if teams is not None:
         qs = qs.filter(incident__team__in=teams)
@@ -223,7 +224,9 @@ def action_item_completion(
     """Action items done by their due date ÷ items due in [since, until) (dates in the
     reporting zone, ``TIME_ZONE``). ``teams`` None = every team."""
     since_date, until_date = timezone.localdate(since), timezone.localdate(until)
-    qs = ActionItem.objects.filter(due_date__gte=since_date, due_date__lt=until_date)
+    qs = ActionItem.objects.filter(
+        due_date__gte=since_date, due_date__lt=until_date, incident__is_drill=False
+    )
     if teams is not None:
         qs = qs.filter(incident__team__in=teams)
     if severity is not None:

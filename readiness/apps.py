@@ -23,3 +23,7 @@ class ReadinessConfig(AppConfig):
     def ready(self) -> None:
         for name in ROOM_MODULES:
             import_module(name)
+        # What the outbox asks of this app (docs/outbox.md, "Purposes"): the weekly
+        # readiness e-mail, and the drills' announcements and chaos-tool webhooks.
+        import_module("readiness.report.services").register()
+        import_module("readiness.drills.outbox").register()

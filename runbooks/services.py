@@ -256,6 +256,41 @@ def runbook_attach_matching(
         return created
 
 
+RUNBOOK_OPENED = "runbook_opened"
+
+
+@transaction.atomic
+def runbook_opened_from_incident(
+    *, runbook: Runbook, incident: Incident, actor: AbstractBaseUser
+) -> bool:
+    """Someone opened a runbook attached to the incident from the incident's page: the
+    timeline says so, once per person and runbook (a drill scores whether the matched
+    runbook was opened, and when). Returns whether it was recorded now. A runbook not
+    attached to the incident, or a person outside its team, records nothing."""
+    if incident.team_id != runbook.team_id:
+        return False
+    team_require_member(actor=actor, team=incident.team)
+    if not RunbookAttachment.objects.filter(incident=incident, runbook=runbook).exists():
+        return False
+    # The timeline has no kind of its own for this yet: a runbook event marked "opened".
+    already = incident.timeline.filter(
+        kind=RunbookEventKind.RUNBOOK_ATTACHED,
+        data__event=RUNBOOK_OPENED,
+        data__runbook=runbook.pk,
+        actor=actor,
+    )
+    if already.exists():
+        return False
+    timeline_event_create(
+        incident=incident,
+        kind=RunbookEventKind.RUNBOOK_ATTACHED,
+        actor=actor,
+        message=f"Runbook opened by {actor.get_username()}: {runbook.title}",
+        data={"event": RUNBOOK_OPENED, "runbook": runbook.pk, "title": runbook.title},
+    )
+    return True
+
+
 @transaction.atomic
 def runbook_accuracy_prompt(*, incident: Incident) -> list[RunbookAttachment]:
     """When an incident is resolved, ask whether each of its runbooks was accurate

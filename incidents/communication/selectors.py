@@ -38,7 +38,10 @@ def _published():
 
 
 def _public_incidents():
-    return _public_incidents_base().filter(_published(), private=False, services__public=True)
+    # A drill's incident is never public, whatever its updates say.
+    return _public_incidents_base().filter(
+        _published(), private=False, is_drill=False, services__public=True
+    )
 
 
 def _public_incidents_base():
@@ -233,7 +236,9 @@ class StatusPagePresence:
     @property
     def shown(self) -> bool:
         """Whether the page can show it at all (once published)."""
-        return bool(self.public_services) and not self.incident.private
+        return (
+            bool(self.public_services) and not self.incident.private and not self.incident.is_drill
+        )
 
 
 def incident_status_page_presence(*, incident: Incident) -> StatusPagePresence:

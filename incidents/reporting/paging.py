@@ -41,7 +41,9 @@ def pages_per_engineer_per_week(scope: MetricsScope) -> dict[str, Any]:
         users = users.filter(team_memberships__team_id__in=scope.team_ids)
     engineers = dict(users.distinct().values_list("pk", "username"))
 
+    # A drill's pages are practice: they do not count towards anyone's paging load.
     pages = Page.objects.exclude(status=PageStatus.CANCELLED).filter(
+        incident__is_drill=False,
         user_id__in=list(engineers),
         created_at__gte=scope.since,
         created_at__lt=scope.until,

@@ -15,6 +15,7 @@ def open_incident_counts() -> list[tuple[str, str, int]]:
     """(team key, severity name, open incidents) for every team, one grouped query."""
     rows = (
         Incident.objects.exclude(status=IncidentStatus.RESOLVED)
+        .filter(is_drill=False)
         .values_list("team__key", "severity__name")
         .annotate(n=Count("id"))
         .order_by("team__key", "severity__name")

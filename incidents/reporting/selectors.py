@@ -132,7 +132,10 @@ def _empty_row() -> dict[str, Any]:
 
 
 def metrics_scope_queryset(scope: MetricsScope) -> QuerySet[Incident]:
-    qs = Incident.objects.filter(triggered_at__gte=scope.since, triggered_at__lt=scope.until)
+    # A drill's incident (a game day) is practice, never a figure of the real service.
+    qs = Incident.objects.filter(
+        triggered_at__gte=scope.since, triggered_at__lt=scope.until, is_drill=False
+    )
     if scope.team_ids is not None:
         qs = qs.filter(team_id__in=scope.team_ids)
     if scope.severity is not None:
@@ -259,7 +262,8 @@ WITH base AS (
         i.resolution = 'false_positive' AS false_positive
     FROM incidents_incident i
     JOIN incidents_severity s ON s.id = i.severity_id
-    WHERE i.triggered_at >= %(since)s AND i.triggered_at < %(until)s {filters}
+    WHERE i.triggered_at >= %(since)s AND i.triggered_at < %(until)s AND NOT i.is_drill
+        {filters}
 )
 SELECT
     GROUPING(severity_id) AS g_severity,

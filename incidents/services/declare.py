@@ -59,8 +59,11 @@ def incident_create(
     private: bool = False,
     source: str = "api",
     dedup_key: str = "",
+    is_drill: bool = False,
 ) -> Incident:
-    """Declare an incident: it starts ``triggered`` and numbered within its team."""
+    """Declare an incident: it starts ``triggered`` and numbered within its team.
+    ``is_drill``: a game day's incident (readiness.drills), known to every receiver of
+    ``incident_declared``; only Python callers pass it, never a client."""
     team_require_member(actor=actor, team=team)
     incident_text_require_bounded(summary=summary, impact=impact)
     title = title.strip()
@@ -99,6 +102,7 @@ def incident_create(
         dedup_key=dedup_key,
         created_by=created_by,
         triggered_at=timezone.now(),
+        is_drill=is_drill,
     )
     attribute_history(incident, actor).save()
     if services:

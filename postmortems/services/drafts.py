@@ -62,7 +62,7 @@ def _lock_incident(incident: Incident | int) -> Incident:
 
 @transaction.atomic
 def postmortem_create_for_incident(
-    *, incident: Incident | int, actor: AbstractBaseUser | None
+    *, incident: Incident | int, actor: AbstractBaseUser | None, required: bool | None = None
 ) -> Postmortem:
     """Start the postmortem of an incident: a draft owned by the incident's commander,
     its timeline prefilled from the incident's timeline. One per incident (Conflict if
@@ -83,7 +83,7 @@ def postmortem_create_for_incident(
     postmortem = Postmortem(
         incident=locked,
         status=PostmortemStatus.DRAFT,
-        required=locked.severity.postmortem_required,
+        required=locked.severity.postmortem_required if required is None else required,
         owner=owner,
         due_at=locked.resolved_at + _sla() if locked.resolved_at else None,
         summary=locked.summary,
@@ -109,7 +109,9 @@ def postmortem_on_incident_resolved(
     unpublished postmortem's timeline."""
     postmortem = Postmortem.objects.select_for_update().filter(incident=incident).first()
     if postmortem is None:
-        if not incident.severity.postmortem_required:
+        # A drill's postmortem is asked for by the drill (readiness.drills), not by its
+        # severity.
+        if incident.is_drill or not incident.severity.postmortem_required:
             return None
         # The resolver already passed the incident's membership check; with no commander
         # they own the draft.
@@ -121,7 +123,7 @@ def postmortem_on_incident_resolved(
     if postmortem.sla_breached_at is None and new_due != postmortem.due_at:
         postmortem.due_at = new_due
         changed.append("due_at")
-    if incident.severity.postmortem_required and not postmortem.required:
+    if incident.severity.postmortem_required and not postmortem.required and not incident.is_drill:
         postmortem.required = True
         changed.append("required")
     if changed:

@@ -127,6 +127,8 @@ def postmortem_enforce_sla(*, now: datetime.datetime | None = None) -> dict[str,
             Postmortem.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("incident__team", "owner")
             .filter(status__in=UNPUBLISHED, due_at__lt=now, sla_breached_at=None)
+            # A drill's postmortem has an SLA only when the drill asked for one.
+            .exclude(incident__is_drill=True, required=False)
             .order_by("due_at", "id")
         )
         for postmortem in due:
@@ -164,6 +166,7 @@ def postmortem_enforce_sla(*, now: datetime.datetime | None = None) -> dict[str,
                 escalated_at=None,
             )
             .exclude(sla_breached_at=None)
+            .exclude(incident__is_drill=True, required=False)
             .order_by("due_at", "id")
         )
         for postmortem in to_escalate:

@@ -2,9 +2,12 @@
 version history with diffs, and the coverage report. Reads through runbooks.selectors,
 the one write (mark tested) through runbooks.services; another team's runbook is 404."""
 
+import contextlib
+import re
 from datetime import datetime
 from itertools import pairwise
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.db.models import Q
@@ -64,8 +67,38 @@ def runbook_list_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+_INCIDENT_PAGE = re.compile(r"^/incidents/(\d{1,18})/$")
+
+
+def _opened_from_incident(request: HttpRequest) -> str | None:
+    """The incident whose page the runbook was opened from: ``?incident=<id>``, or the
+    incident page that linked here (the same-origin referrer, which the site's
+    Referrer-Policy sends)."""
+    given = request.GET.get("incident", "")
+    if given.isdigit() and len(given) <= 18:
+        return given
+    referrer = urlsplit(request.headers.get("Referer", ""))
+    if referrer.netloc and referrer.netloc != request.get_host():
+        return None
+    match = _INCIDENT_PAGE.match(referrer.path)
+    return match.group(1) if match else None
+
+
 def runbook_detail(request: HttpRequest, runbook_id: int) -> HttpResponse:
     runbook = _runbook_or_404(request, runbook_id)
+    incident_id = _opened_from_incident(request)
+    if incident_id is not None:
+        # Opened from an incident's page: recorded on its timeline (a drill scores it).
+        try:
+            incident = incident_get(user=request.user, incident_id=incident_id)
+        except NotFound:
+            incident = None
+        if incident is not None:
+            # Staff outside the team may read it; there is nothing to record then.
+            with contextlib.suppress(DomainError):
+                services.runbook_opened_from_incident(
+                    runbook=runbook, incident=incident, actor=request.user
+                )
     return render(
         request,
         "runbooks/detail.html",

@@ -144,11 +144,17 @@ def _incident_summary(event: NormalizedEvent) -> str:
 
 
 def alert_open_new(
-    *, integration: Integration, event: NormalizedEvent, now: datetime, store: bool = True
+    *,
+    integration: Integration,
+    event: NormalizedEvent,
+    now: datetime,
+    store: bool = True,
+    drill: bool = False,
 ) -> Alert:
     """Open the key's alert, and store the event unless it is in the inbox already: the
     alert declares its incident, or joins the integration's storm incident. Raises
-    AlertAlreadyOpen when a concurrent identical event opened it first."""
+    AlertAlreadyOpen when a concurrent identical event opened it first. ``drill``: the
+    incident is a game day's (never grouped into a storm)."""
     severity = _severity_for(integration, event.severity)
     try:
         with transaction.atomic():
@@ -170,7 +176,7 @@ def alert_open_new(
         raise AlertAlreadyOpen from None
     if store:
         _store_event(integration, event, alert.pk, now)
-    if integration_is_storming(integration=integration, alert=alert, now=now):
+    if not drill and integration_is_storming(integration=integration, alert=alert, now=now):
         incident = storm_incident_get_or_declare(integration=integration, severity=severity)
         alert.storm = True
         services.timeline_event_create(
@@ -189,6 +195,7 @@ def alert_open_new(
             services=[integration.service] if integration.service_id else [],
             source=integration.kind,
             dedup_key=event.dedup_key,
+            is_drill=drill,
         )
     alert.incident = incident
     alert.save(update_fields=["incident", "storm"])
@@ -285,9 +292,12 @@ def _store_event(
     )
 
 
-def alert_ingest(*, integration: Integration, event: NormalizedEvent) -> IngestResult:
+def alert_ingest(
+    *, integration: Integration, event: NormalizedEvent, drill: bool = False
+) -> IngestResult:
     """Store the event and apply it; return when committed. A repeated trigger is one
-    statement; anything else is one short transaction."""
+    statement; anything else is one short transaction. ``drill`` (Python callers only:
+    the drill service, never a payload field): a new incident is a game day's."""
     for _attempt in range(3):
         now = timezone.now()
         if event.action == TRIGGER:
@@ -307,7 +317,9 @@ def alert_ingest(*, integration: Integration, event: NormalizedEvent) -> IngestR
                 if event.action == TRIGGER:
                     # Stores the event itself, before declaring the incident (which
                     # holds the team's numbering lock until commit).
-                    alert = alert_open_new(integration=integration, event=event, now=now)
+                    alert = alert_open_new(
+                        integration=integration, event=event, now=now, drill=drill
+                    )
                     alert_id, incident_id, created = alert.pk, alert.incident_id, True
                 elif event.action in (ACKNOWLEDGE, RESOLVE):
                     alert = alert_acknowledge_or_resolve(

@@ -28,7 +28,7 @@ from incidents.communication.models import (
     IncidentChannel,
     IncidentChannelState,
 )
-from incidents.communication.services.emails import incident_group, incident_id_of
+from incidents.communication.services.emails import drill_mark, incident_group, incident_id_of
 from incidents.communication.tasks import slack_invite_later, slack_open_later
 from incidents.links import incident_url
 from incidents.models import Incident
@@ -93,7 +93,7 @@ def _post_enqueue(
         purpose=SLACK_POST,
         transport=Transport.SLACK,
         address=channel.channel_id if ready else "",
-        payload={"text": f"{incident.reference}: {text}"},
+        payload={"text": f"{drill_mark(incident)}{incident.reference}: {text}"},
         group=incident_group(incident.pk),
         due_at=None if ready else timezone.now() + CHANNEL_WAIT,
     )
@@ -148,7 +148,8 @@ def incident_channel_open(*, incident_id: int) -> IncidentChannel | None:
             transport=Transport.SLACK,
             address=channel.channel_id,
             payload={
-                "text": f"{incident.reference} declared as {incident.severity.name}: "
+                "text": f"{drill_mark(incident)}{incident.reference} declared as "
+                f"{incident.severity.name}: "
                 f"{incident.title}\nStatus: {incident.get_status_display()}. "
                 f"Commander: {commander}.\n" + incident_url(incident.pk)
             },

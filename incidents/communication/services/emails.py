@@ -42,6 +42,12 @@ ADDRESS_SEPARATOR = "/"
 KEY_MAX_LENGTH = 200
 
 
+def drill_mark(incident: Incident) -> str:
+    """What starts every e-mail subject and Slack post about a drill's incident, so
+    nobody takes a game day for a real outage."""
+    return "[DRILL] " if incident.is_drill else ""
+
+
 def incident_group(incident_id: int) -> str:
     """The outbox group of everything sent about one incident (pages included)."""
     return f"incident:{incident_id}"

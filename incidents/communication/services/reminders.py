@@ -41,6 +41,7 @@ from incidents.communication.services.channels import incident_channel_mirror
 from incidents.communication.services.emails import (
     NOTICE,
     REMINDER,
+    drill_mark,
     email_enqueue,
     email_keys_recorded,
     email_recorded,
@@ -249,7 +250,7 @@ def _reminder_send(
         purpose=REMINDER,
         addresses=recipients,
         people=people,
-        subject=f"[{incident.reference}] {subject}",
+        subject=f"{drill_mark(incident)}[{incident.reference}] {subject}",
         text=f"{incident.reference} ({incident.severity.name}) {incident.title}\n\n"
         f"{ask}: {incident_url(incident.pk)}#share-update",
         group=incident_group(incident.pk),
@@ -371,7 +372,7 @@ def _notice_send(incident: Incident, rule: EscalationNoticeRule, key: str) -> No
         purpose=NOTICE,
         addresses=recipients,
         people=people,
-        subject=f"[{incident.reference}] {severity.name} unresolved after "
+        subject=f"{drill_mark(incident)}[{incident.reference}] {severity.name} unresolved after "
         f"{rule.after_minutes} minutes",
         text=f"{incident.reference} ({severity.name}) {incident.title}\n"
         f"Status: {incident.get_status_display()}\n"

@@ -30,7 +30,12 @@ from incidents.communication.models import (
     UpdateAudience,
 )
 from incidents.communication.services.channels import incident_channel_mirror
-from incidents.communication.services.emails import UPDATE, email_enqueue, incident_group
+from incidents.communication.services.emails import (
+    UPDATE,
+    drill_mark,
+    email_enqueue,
+    incident_group,
+)
 from incidents.communication.status_state import auto_publish_message
 from incidents.models import Incident
 from incidents.services import incident_lock, timeline_event_create
@@ -120,7 +125,8 @@ def status_update_post(
             key=f"{UPDATE}:{update.pk}",
             purpose=UPDATE,
             addresses=recipients,
-            subject=f"[{locked.reference}] {locked.title}: {locked.get_status_display()}",
+            subject=f"{drill_mark(locked)}[{locked.reference}] {locked.title}: "
+            f"{locked.get_status_display()}",
             text=f"{message}\n\nStatus: {locked.get_status_display()}\n"
             f"Severity: {locked.severity.name}" + status_page,
             group=incident_group(locked.pk),
@@ -164,6 +170,8 @@ def status_update_auto_publish(*, incident: Incident) -> StatusUpdate | None:
     """At declaration: for a team that publishes as it declares, the neutral first public
     update of a non-private incident on a public service (it names only the public
     services). None when there is nothing to publish."""
+    if incident.is_drill:  # a drill never reaches the public status page
+        return None
     row = TeamCommunicationSettings.objects.filter(team_id=incident.team_id).first()
     if row is None or not row.auto_publish or incident.private:
         return None

@@ -129,7 +129,10 @@ def page_key(page: Page) -> str:
 
 
 def _bundle(page: Page, urgency: str) -> str:
-    return f"contact:{page.contact_method_id}:{urgency}"
+    # A drill's page never shares a message with a real one: the bundle's subject would
+    # say DRILL over a real incident.
+    drill = ":drill" if page.incident.is_drill else ""
+    return f"contact:{page.contact_method_id}:{urgency}{drill}"
 
 
 def pages_attach_messages(pages: list[Page], *, urgency_of: dict[int, str]) -> None:
@@ -264,6 +267,7 @@ def _message(pages: list[Page], user: AbstractBaseUser) -> channels.Message:
                 url=incident_url(incident.pk),
                 ack_url=settings.SITE_URL + reverse("web:incident-ack-link", args=[token]),
                 level=page.level,
+                drill=incident.is_drill,
             )
         )
     return channels.Message(

@@ -1,3 +1,8 @@
-from django.urls import URLPattern
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list[URLPattern] = []
+from readiness.drills.api.views import DrillViewSet
+
+router = SimpleRouter()
+router.register("drills", DrillViewSet, basename="drill")
+
+urlpatterns = router.urls
