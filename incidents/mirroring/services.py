@@ -161,7 +161,10 @@ def mirror_message_enqueue(*, delivery: MirrorDelivery) -> Message:
 
 def mirror_delivery_enqueue(*, incident: Incident, action: str) -> MirrorDelivery | None:
     """Called inside the transaction that changed the incident: the delivery and its
-    outbox message commit (or roll back) with the change."""
+    outbox message commit (or roll back) with the change. A drill is never mirrored: it
+    would open a real PagerDuty incident and page people outside the drill."""
+    if incident.is_drill:
+        return None
     mirror = pagerduty_mirror_for(incident=incident)
     if mirror is None:
         return None

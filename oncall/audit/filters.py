@@ -1,6 +1,7 @@
 """The audit log's filters, read from a query string (the page's form and the API share
 them): bad values are a 400 naming the parameter."""
 
+import ipaddress
 from datetime import datetime, time, timedelta
 
 from django.http import QueryDict
@@ -46,11 +47,20 @@ def audit_filters_from(params: QueryDict) -> AuditFilters:
         team_id = int(team_raw) if team_raw else None
     except ValueError:
         raise InvalidInput("team must be a team id.", errors={"team": ["Not a team id."]}) from None
+    address = (params.get("address") or "").strip()
+    if address:
+        try:
+            address = str(ipaddress.ip_address(address))
+        except ValueError:
+            raise InvalidInput(
+                "address must be an IP address (203.0.113.7 or 2001:db8::1).",
+                errors={"address": ["Not an IP address."]},
+            ) from None
     return AuditFilters(
         action=action,
         team_id=team_id,
         actor=(params.get("actor") or "").strip()[:150],
-        address=(params.get("address") or "").strip()[:45],
+        address=address,
         since=_instant(params, "since"),
         until=_instant(params, "until", end=True),
     )

@@ -119,6 +119,20 @@ def test_trigger_acknowledge_resolve_reach_pagerduty_in_order(team, mirrored, co
     ]
 
 
+def test_a_drill_is_never_mirrored_to_pagerduty(team, mirrored, committing, declare):
+    """A drill mirrored would open a real PagerDuty incident and page people outside it."""
+    with mirrored() as pd:
+        with committing():
+            drill = declare(team, is_drill=True)
+        with committing():
+            services.incident_acknowledge(incident=drill, actor=None)
+        with committing():
+            real = declare(team)
+
+    assert {b["dedup_key"] for b in pd.accepted} == {str(real.pk)}
+    assert not MirrorDelivery.objects.filter(incident=drill).exists()
+
+
 def test_a_trigger_that_fails_first_still_reaches_pagerduty_before_acknowledge_and_resolve(
     team, mirrored, declare, clock
 ):

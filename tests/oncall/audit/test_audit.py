@@ -130,6 +130,9 @@ def test_filters_narrow_the_list_and_bad_ones_are_a_400(staff, member, outsider,
     assert answer.status_code == 400 and "since" in answer.json()["errors"]
     answer = client.get("/api/v1/audit-events/", {"action": "nope", "format": "csv"})
     assert answer.status_code == 400 and answer["Content-Type"] == "application/json"
+    # An address that is not one was a 500 on PostgreSQL (its inet column refused it).
+    answer = client.get("/api/v1/audit-events/", {"address": "body"})
+    assert answer.status_code == 400 and "address" in answer.json()["errors"]
 
 
 def test_csv_export_through_the_api_and_the_page(staff, member, outsider, team, other_team, client):
