@@ -1,12 +1,14 @@
 """Load realistic demo data: three teams with people, services and on-call, incidents of
 every severity and status over the last 90 days, runbooks, status-page updates,
-postmortems with action items, and an integration to send alerts to (its address, key
+postmortems with action items, a drill done three weeks ago with its report and one coming
+up, and an integration to send alerts to (its address, key
 and a curl command are printed, with who is on call now). Safe to run again: what
 exists is kept, and incidents are only generated for a team that has none."""
 
 from django.core.management.base import BaseCommand
 
 from demo.communication import communication_demo_seed
+from demo.drills import drills_demo_seed
 from demo.incidents import incidents_demo_seed
 from demo.integrations import integrations_demo_seed, oncall_now_lines
 from demo.oncall import oncall_demo_seed
@@ -45,6 +47,8 @@ class Command(BaseCommand):
                 f"{postmortems['kept_open']} still open)."
             )
         )
+        drills = drills_demo_seed(teams)
+        self.stdout.write(self.style.SUCCESS(f"Drills demo ready ({drills} drills added)."))
         demo_integration = integrations_demo_seed(teams)
         self.stdout.write(
             self.style.SUCCESS(
