@@ -12,6 +12,7 @@ from django.utils import timezone
 from common.errors import Conflict, InvalidInput
 from common.history import attribute_history, fields_apply
 from common.jsontext import unstorable_text
+from common.limits import RUNBOOK_BODY_LENGTH, RUNBOOK_TITLE_LENGTH, text_require_bounded
 from incidents.communication.tasks import email_later
 from incidents.links import incident_url, page_url
 from incidents.models import Incident, Service, Severity
@@ -70,6 +71,9 @@ def validate_matchers(raw: Any) -> dict[str, Any]:
     return out
 
 
+_TEXT_LIMITS = {"title": RUNBOOK_TITLE_LENGTH, "body": RUNBOOK_BODY_LENGTH}
+
+
 @transaction.atomic
 def runbook_create(
     *,
@@ -87,6 +91,7 @@ def runbook_create(
     title = (title or "").strip()
     if not title:
         raise InvalidInput("A runbook needs a title.", errors={"title": ["Required."]})
+    text_require_bounded(limits=_TEXT_LIMITS, texts={"title": title, "body": body})
     if review_interval_days < 1:
         raise InvalidInput(
             "The review interval is at least one day.",
@@ -134,6 +139,8 @@ def runbook_update(
     pk = runbook.pk if isinstance(runbook, Runbook) else runbook
     locked = Runbook.objects.select_for_update().select_related("team").get(pk=pk)
     team_require_member(actor=actor, team=locked.team)
+    # Checked here too: the web editor and the admin do not go through the API's serializers.
+    text_require_bounded(limits=_TEXT_LIMITS, texts=fields)
     if "matchers" in fields:
         fields["matchers"] = validate_matchers(fields["matchers"])
     if "title" in fields:

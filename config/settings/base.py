@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy: the app's own origin only (config/settings/web.py).
     "csp.middleware.CSPMiddleware",
+    # A body over its endpoint's limit is a 413 before anything reads it (common/limits.py).
+    "common.limits.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

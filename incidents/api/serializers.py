@@ -51,6 +51,16 @@ class TeamScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
             self.fail("does_not_exist", model=self.model_name, pk_value=data)
 
 
+SEVERITY_NAME_LENGTH = Severity._meta.get_field("name").max_length or 10
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": SEVERITY_NAME_LENGTH,
+        "description": 'A severity name, e.g. "SEV1".',
+    }
+)
 class SeverityField(serializers.SlugRelatedField):
     def __init__(self, **kwargs):
         super().__init__(slug_field="name", queryset=Severity.objects.all(), **kwargs)
@@ -58,6 +68,10 @@ class SeverityField(serializers.SlugRelatedField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             raise serializers.ValidationError('Expected a severity name such as "SEV1".')
+        if len(data) > SEVERITY_NAME_LENGTH:
+            raise serializers.ValidationError(
+                f"A severity name has at most {SEVERITY_NAME_LENGTH} characters."
+            )
         severity = Severity.objects.filter(name__iexact=data.strip()).first()
         if severity is None:
             names = ", ".join(Severity.objects.values_list("name", flat=True))

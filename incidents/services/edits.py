@@ -12,6 +12,7 @@ from django.db import transaction
 
 from common.errors import InvalidInput
 from common.history import attribute_history
+from common.limits import NOTE_LENGTH, text_require_bounded
 from incidents import signals
 from incidents.models import Incident, Severity, TimelineEvent, TimelineEventKind
 from incidents.services.catalog import services_require_in_team
@@ -159,6 +160,7 @@ def incident_add_note(
         raise InvalidInput(
             "A note needs a message.", errors={"message": ["This field is required."]}
         )
+    text_require_bounded(limits={"message": NOTE_LENGTH}, texts={"message": message})
     locked = incident_lock(incident)
     team_require_member(actor=actor, team=locked.team)
     return timeline_event_create(

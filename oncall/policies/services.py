@@ -15,7 +15,7 @@ from common.history import attribute_history, fields_apply
 from oncall.policies.models import EscalationPolicy, EscalationRule, EscalationTarget, TargetType
 from oncall.schedules.models import Schedule
 from oncall.teams.models import Team, TeamMembership
-from oncall.teams.selectors import usernames_listed
+from oncall.teams.selectors import VIEWER_UNKNOWN, usernames_listed
 from oncall.teams.services import team_require_manager
 
 TARGET_ID_FIELD = {"user": "user_id", "schedule": "schedule_id", "team": "team_id"}
@@ -39,9 +39,12 @@ def escalation_rule_targets_set(
 # --- escalation policies ----------------------------------------------------------------
 
 
-def rules_clean(*, team: Team, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def rules_clean(
+    *, team: Team, rules: list[dict[str, Any]], viewer: Any = VIEWER_UNKNOWN
+) -> list[dict[str, Any]]:
     """Validate rules: at least one, delays >= 1 minute, targets that belong to the team,
-    and whether a rule pages only for high-urgency incidents (false unless given)."""
+    and whether a rule pages only for high-urgency incidents (false unless given).
+    ``viewer`` is who reads the errors: people they share no team with are named by id."""
     errors: dict[str, list[str]] = {}
     if not rules:
         errors["rules"] = ["A policy needs at least one rule."]
@@ -81,7 +84,7 @@ def rules_clean(*, team: Team, rules: list[dict[str, Any]]) -> list[dict[str, An
             )
             if not valid:
                 errors.setdefault(t_key, []).append(
-                    f"Not an active member of team {team.name}: {usernames_listed([target_id])}."
+                    f"Not an active member of team {team.name}: {usernames_listed([target_id], viewer=viewer)}."
                     if kind == TargetType.USER
                     else f"No {kind} with id {target_id} in team {team.name}."
                 )
@@ -138,7 +141,7 @@ def escalation_policy_create(
     if not name:
         raise InvalidInput("The escalation policy is not valid.", errors={"name": ["Required."]})
     _repeat_check(repeat)
-    cleaned = rules_clean(team=team, rules=rules)
+    cleaned = rules_clean(team=team, rules=rules, viewer=actor)
     policy = EscalationPolicy(team=team, name=name, repeat=repeat, description=description)
     try:
         with transaction.atomic():
@@ -172,7 +175,7 @@ def escalation_policy_update(
         except IntegrityError:
             raise Conflict("Another policy of this team has that name.") from None
     if rules is not None:
-        _write_rules(actor, locked, rules_clean(team=locked.team, rules=rules))
+        _write_rules(actor, locked, rules_clean(team=locked.team, rules=rules, viewer=actor))
     return locked
 
 

@@ -25,7 +25,7 @@ from oncall.schedules.models import (
 )
 from oncall.schedules.selectors import parse_hhmm, restrictions_problems
 from oncall.teams.models import Team, TeamMembership
-from oncall.teams.selectors import usernames_listed
+from oncall.teams.selectors import VIEWER_UNKNOWN, usernames_listed
 from oncall.teams.services import team_require_manager, team_require_member
 
 # Adds one message to the errors of one field of the layer being checked.
@@ -35,8 +35,11 @@ Report = Callable[[str, str], None]
 # --- layers -----------------------------------------------------------------------------
 
 
-def layers_clean(*, team: Team, layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Validate layer specs; raises InvalidInput with errors keyed ``layers[i].field``."""
+def layers_clean(
+    *, team: Team, layers: list[dict[str, Any]], viewer: Any = VIEWER_UNKNOWN
+) -> list[dict[str, Any]]:
+    """Validate layer specs; raises InvalidInput with errors keyed ``layers[i].field``.
+    ``viewer`` is who reads the errors: people they share no team with are named by id."""
     errors: dict[str, list[str]] = {}
     member_ids = set(
         TeamMembership.objects.filter(team=team, user__is_active=True).values_list(
@@ -45,7 +48,11 @@ def layers_clean(*, team: Team, layers: list[dict[str, Any]]) -> list[dict[str, 
     )
     cleaned = [
         _layer_clean(
-            spec, team=team, member_ids=member_ids, report=_reporter(errors, f"layers[{index}]")
+            spec,
+            team=team,
+            member_ids=member_ids,
+            report=_reporter(errors, f"layers[{index}]"),
+            viewer=viewer,
         )
         for index, spec in enumerate(layers)
     ]
@@ -64,11 +71,11 @@ def _reporter(errors: dict[str, list[str]], key: str) -> Report:
 
 
 def _layer_clean(
-    spec: dict[str, Any], *, team: Team, member_ids: set[int], report: Report
+    spec: dict[str, Any], *, team: Team, member_ids: set[int], report: Report, viewer: Any
 ) -> dict[str, Any]:
     """One layer spec checked field by field (problems go to ``report``), with defaults
     filled in: the layer as it is written."""
-    user_ids = _layer_user_ids(spec, team=team, member_ids=member_ids, report=report)
+    user_ids = _layer_user_ids(spec, team=team, member_ids=member_ids, report=report, viewer=viewer)
     rotation_name = spec.get("rotation") or rotation.ROTATION_WEEKLY
     hours = spec.get("shift_length_hours")
     handoff = _layer_handoff_time(spec.get("handoff_time"), report)
@@ -89,7 +96,7 @@ def _layer_clean(
 
 
 def _layer_user_ids(
-    spec: dict[str, Any], *, team: Team, member_ids: set[int], report: Report
+    spec: dict[str, Any], *, team: Team, member_ids: set[int], report: Report, viewer: Any
 ) -> list[Any]:
     """The ids of the layer's users (users or ids), who must be active team members."""
     user_ids = [u.pk if hasattr(u, "pk") else u for u in spec.get("users") or []]
@@ -97,7 +104,10 @@ def _layer_user_ids(
         report("users", "A layer needs at least one user.")
     outsiders = [uid for uid in user_ids if uid not in member_ids]
     if outsiders:
-        report("users", f"Not active members of team {team.name}: {usernames_listed(outsiders)}.")
+        report(
+            "users",
+            f"Not active members of team {team.name}: {usernames_listed(outsiders, viewer=viewer)}.",
+        )
     return user_ids
 
 
@@ -190,7 +200,7 @@ def schedule_create(
         errors["time_zone"] = time_zone_problems(time_zone)
     if errors:
         raise InvalidInput("The schedule is not valid.", errors=errors)
-    cleaned = layers_clean(team=team, layers=layers or [])
+    cleaned = layers_clean(team=team, layers=layers or [], viewer=actor)
     if Schedule.objects.filter(team=team, name=name).exists():
         raise Conflict(f"Team {team.name} already has a schedule named {name!r}.")
     schedule = Schedule(team=team, name=name, time_zone=time_zone, description=description)
@@ -223,7 +233,7 @@ def schedule_update(
             raise Conflict(f"Team {locked.team.name} already has a schedule with that name.")
     save_changed(locked, actor, fields)
     if layers is not None:
-        _write_layers(actor, locked, layers_clean(team=locked.team, layers=layers))
+        _write_layers(actor, locked, layers_clean(team=locked.team, layers=layers, viewer=actor))
     return locked
 
 

@@ -110,10 +110,27 @@ def team_managers(*, team: Team) -> QuerySet:
     )
 
 
-def usernames_listed(user_ids: list[Any]) -> str:
-    """The users' names, comma-separated, for a message (ids that name no user stay ids)."""
-    names = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
-    return ", ".join(str(names.get(uid, uid)) for uid in user_ids)
+VIEWER_UNKNOWN: Any = object()
+
+
+def usernames_listed(user_ids: list[Any], *, viewer: Any = VIEWER_UNKNOWN) -> str:
+    """The users, comma-separated, for a message. With a ``viewer``, only people who share
+    a team with them (staff: everyone) are named; anyone else is "user <id>", so an error
+    never tells a member of one team who is behind another team's user id. Without one
+    (the admin, which only staff reach) every user is named; ids that name no user stay
+    ids either way."""
+    users = get_user_model().objects.filter(pk__in=[u for u in user_ids if isinstance(u, int)])
+    if viewer is not VIEWER_UNKNOWN and not getattr(viewer, "is_staff", False):
+        if viewer is None or not viewer.is_authenticated:
+            users = users.none()
+        else:
+            users = users.filter(
+                team_memberships__team__in=Team.objects.filter(memberships__user=viewer)
+            ).distinct()
+    names = dict(users.values_list("pk", "username"))
+    if viewer is VIEWER_UNKNOWN:
+        return ", ".join(str(names.get(uid, uid)) for uid in user_ids)
+    return ", ".join(str(names[uid]) if uid in names else f"user {uid}" for uid in user_ids)
 
 
 def team_list_with_counts(*, user: User) -> QuerySet[Team]:

@@ -143,7 +143,7 @@ def _schedule_editor(request: HttpRequest, team: Any, schedule: Schedule | None)
                 draft, action, request.POST, member_ids={p.pk for p in people}, today=today
             )
         else:
-            cleaned, errors = _schedule_check(team, draft)
+            cleaned, errors = _schedule_check(team, draft, viewer=request.user)
             if not errors and action == "save":
                 saved, errors = _schedule_save(request, team, schedule, draft)
                 if saved is not None:
@@ -180,7 +180,7 @@ def _schedule_editor(request: HttpRequest, team: Any, schedule: Schedule | None)
 
 
 def _schedule_check(
-    team: Any, draft: forms.ScheduleDraft
+    team: Any, draft: forms.ScheduleDraft, *, viewer: Any
 ) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
     """Everything wrong with the draft at once: its time windows, its time zone, and
     what ``layers_clean`` (the API's check) says about its layers."""
@@ -193,7 +193,7 @@ def _schedule_check(
         errors["layers"] = ["Add at least one layer."]
     cleaned: list[dict[str, Any]] = []
     try:
-        cleaned = layers_clean(team=team, layers=specs)
+        cleaned = layers_clean(team=team, layers=specs, viewer=viewer)
     except InvalidInput as error:
         for key, messages_ in forms.errors_from_service(error.errors).items():
             errors.setdefault(key, []).extend(messages_)
@@ -452,7 +452,7 @@ def _policy_save(
         errors["repeat"] = ["Give a number from 0 to 9."]
     rules, _ = forms.policy_specs(draft)
     try:
-        rules_clean(team=team, rules=rules)
+        rules_clean(team=team, rules=rules, viewer=request.user)
     except InvalidInput as error:
         for key, messages_ in forms.errors_from_service(error.errors).items():
             errors.setdefault(key, []).extend(messages_)

@@ -4,6 +4,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from common.api import StrictInputMixin
+from common.limits import POSTMORTEM_SECTION_LENGTH
 from incidents.api.serializers import TeamScopedPrimaryKeyField, UserIdField
 from oncall.teams.api.serializers import UserRefSerializer
 from postmortems import sections
@@ -276,7 +277,7 @@ def _section_inputs() -> dict[str, serializers.Field]:
     for section in sections.SECTIONS:
         if section.kind == sections.SectionKind.TEXT:
             fields[section.name] = serializers.CharField(
-                required=False, allow_blank=True, max_length=50_000
+                required=False, allow_blank=True, max_length=POSTMORTEM_SECTION_LENGTH
             )
         fields.update({figure.name: _figure_input(figure) for figure in section.figures})
     return fields

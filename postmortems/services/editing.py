@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from common.errors import Conflict, InvalidInput
 from common.history import attribute_history, fields_apply
+from common.limits import POSTMORTEM_SECTION_LENGTH, text_require_bounded
 from oncall.teams.models import Team
 from oncall.teams.services import team_require_member
 from postmortems import sections
@@ -220,6 +221,9 @@ def postmortem_update(
     saved with an Amendment row (who, when, why, what changed) and the reason as the
     history's change reason. Nothing is saved when nothing changed."""
     _reject_unknown_fields(fields)
+    text_require_bounded(
+        limits=dict.fromkeys(sections.TEXT_FIELDS, POSTMORTEM_SECTION_LENGTH), texts=fields
+    )
     locked = postmortem_lock(postmortem=postmortem)
     team = locked.incident.team
     team_require_member(actor=actor, team=team)

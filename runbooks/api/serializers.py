@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from common.api import StrictInputMixin
+from common.limits import RUNBOOK_BODY_LENGTH, RUNBOOK_TITLE_LENGTH
 from incidents.api.serializers import (
     ServiceRefSerializer,
     SeverityField,
@@ -68,8 +69,8 @@ class RunbookListOutputSerializer(RunbookOutputSerializer):
 
 class RunbookInputSerializer(serializers.Serializer):
     team = TeamScopedPrimaryKeyField(model_name="team", queryset_for_user=_teams_of)
-    title = serializers.CharField(max_length=200)
-    body = serializers.CharField(max_length=200_000, allow_blank=True)
+    title = serializers.CharField(max_length=RUNBOOK_TITLE_LENGTH)
+    body = serializers.CharField(max_length=RUNBOOK_BODY_LENGTH, allow_blank=True)
     services = serializers.ListField(
         child=TeamScopedPrimaryKeyField(model_name="service", queryset_for_user=_services_of),
         required=False,
@@ -87,8 +88,8 @@ class RunbookInputSerializer(serializers.Serializer):
 class RunbookUpdateInputSerializer(StrictInputMixin, serializers.Serializer):
     require_changes = True
 
-    title = serializers.CharField(max_length=200, required=False)
-    body = serializers.CharField(max_length=200_000, allow_blank=True, required=False)
+    title = serializers.CharField(max_length=RUNBOOK_TITLE_LENGTH, required=False)
+    body = serializers.CharField(max_length=RUNBOOK_BODY_LENGTH, allow_blank=True, required=False)
     services = serializers.ListField(
         child=TeamScopedPrimaryKeyField(model_name="service", queryset_for_user=_services_of),
         required=False,

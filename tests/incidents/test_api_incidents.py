@@ -193,9 +193,12 @@ def test_partial_update_changes_fields_and_refuses_status(api, incident, member,
     assert empty.status_code == 400
     kinds = list(incident.timeline.values_list("kind", flat=True))
     assert kinds == ["declared", "severity_changed", "updated"]
-    # 2 MiB of summary is refused and loses nothing already stored.
+    # 2 MiB of summary is refused before it is read; one character too many is a 400
+    # naming the field; neither loses what is already stored.
     huge = client.patch(f"{URL}{incident.pk}/", {"summary": "x" * (2 * 1024 * 1024)})
-    assert huge.status_code == 400 and "summary" in huge.json()["errors"]
+    assert huge.status_code == 413 and huge.json()["errors"] == {}
+    long = client.patch(f"{URL}{incident.pk}/", {"summary": "x" * 20_001})
+    assert long.status_code == 400 and "summary" in long.json()["errors"]
     incident.refresh_from_db()
     assert incident.summary == "Worse"
 

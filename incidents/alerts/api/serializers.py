@@ -56,7 +56,9 @@ class _IntegrationSettings(serializers.Serializer):
         model_name="service", queryset_for_user=services_visible_to, required=False, allow_null=True
     )
     enabled = serializers.BooleanField(required=False)
-    severity_mapping = serializers.DictField(child=serializers.CharField(), required=False)
+    severity_mapping = serializers.DictField(
+        child=serializers.CharField(max_length=10), required=False
+    )
     default_severity = serializers.CharField(max_length=10, required=False)
     auto_resolve = serializers.BooleanField(required=False)
     rate_limit_per_minute = serializers.IntegerField(min_value=0, required=False)

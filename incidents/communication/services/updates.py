@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from common.errors import InvalidInput
 from common.history import attribute_history
+from common.limits import NOTE_LENGTH, text_require_bounded
 from incidents.communication.models import (
     CommunicationEventKind,
     IncidentCommunication,
@@ -87,6 +88,7 @@ def status_update_post(
         raise InvalidInput(
             "An update needs a message.", errors={"message": ["Write the update to share."]}
         )
+    text_require_bounded(limits={"message": NOTE_LENGTH}, texts={"message": message})
     if audience not in UpdateAudience.values:
         raise InvalidInput(
             f"Unknown audience {audience!r}.",

@@ -51,6 +51,7 @@ class PreferenceInputSerializer(OnCallInputSerializer):
     work_days = serializers.RegexField(
         r"^[1-7]{0,7}$",
         required=False,
+        max_length=7,
         help_text='ISO weekdays worked, e.g. "12345" for Monday to Friday.',
     )
 

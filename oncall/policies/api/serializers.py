@@ -3,6 +3,7 @@ targets (input and output), and a team's default policy (input)."""
 
 from rest_framework import serializers
 
+from common.limits import DESCRIPTION_LENGTH
 from oncall.policies.models import EscalationPolicy, TargetType
 from oncall.teams.api.serializers import OnCallInputSerializer
 
@@ -25,14 +26,18 @@ class RuleInputSerializer(OnCallInputSerializer):
 class PolicyInputSerializer(OnCallInputSerializer):
     team = serializers.IntegerField()
     name = serializers.CharField(max_length=100)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=DESCRIPTION_LENGTH
+    )
     repeat = serializers.IntegerField(min_value=0, max_value=9, default=0)
     rules = RuleInputSerializer(many=True, allow_empty=False)
 
 
 class PolicyUpdateInputSerializer(OnCallInputSerializer):
     name = serializers.CharField(max_length=100, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=DESCRIPTION_LENGTH
+    )
     repeat = serializers.IntegerField(min_value=0, max_value=9, required=False)
     rules = RuleInputSerializer(many=True, required=False, allow_empty=False)
 

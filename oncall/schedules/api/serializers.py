@@ -2,9 +2,12 @@
 overrides (input), and schedules, shifts, gaps and overrides (output)."""
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.limits import DESCRIPTION_LENGTH
 from oncall.schedules.models import Rotation, Schedule, ScheduleOverride
 from oncall.schedules.selectors import parse_hhmm
 from oncall.teams.api.serializers import OnCallInputSerializer, UserRefSerializer
@@ -12,10 +15,21 @@ from oncall.teams.api.serializers import OnCallInputSerializer, UserRefSerialize
 # --- input ------------------------------------------------------------------------------
 
 
+@extend_schema_field({"type": "string", "maxLength": 8, "example": "09:00"})
 class HHMMField(serializers.CharField):
     """A wall-clock time written "HH:MM"."""
 
+    max_chars = 8  # "HH:MM", with room for "9:00 " typed by hand (the schema says 8 too)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", self.max_chars)
+        super().__init__(**kwargs)
+        # The length is checked on the text below: the validators run on the parsed time.
+        self.validators = [v for v in self.validators if not isinstance(v, MaxLengthValidator)]
+
     def to_internal_value(self, data):
+        if isinstance(data, str) and len(data) > self.max_chars:
+            raise serializers.ValidationError(f"At most {self.max_chars} characters, as HH:MM.")
         try:
             return parse_hhmm(data)
         except ValueError as exc:
@@ -59,14 +73,18 @@ class LayerInputSerializer(OnCallInputSerializer):
 class ScheduleInputSerializer(OnCallInputSerializer):
     team = serializers.IntegerField()
     name = serializers.CharField(max_length=100)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=DESCRIPTION_LENGTH
+    )
     time_zone = serializers.CharField(max_length=64, default="UTC")
     layers = LayerInputSerializer(many=True, required=False, default=list)
 
 
 class ScheduleUpdateInputSerializer(OnCallInputSerializer):
     name = serializers.CharField(max_length=100, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=DESCRIPTION_LENGTH
+    )
     time_zone = serializers.CharField(max_length=64, required=False)
     layers = LayerInputSerializer(many=True, required=False)
 

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from common.api import StrictInputMixin
+from common.limits import DESCRIPTION_LENGTH
 from oncall.teams.models import Team, TeamMembership, TeamRole
 
 
@@ -36,7 +37,9 @@ class TeamCreateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     slug = serializers.SlugField(max_length=100, required=False, allow_blank=True)
     key = serializers.CharField(max_length=10, required=False, allow_blank=True)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=DESCRIPTION_LENGTH
+    )
 
 
 class MembershipOutputSerializer(serializers.ModelSerializer):
