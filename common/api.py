@@ -103,6 +103,11 @@ QUERY_INSTANT_FIRST = datetime(1970, 1, 1, tzinfo=UTC)
 QUERY_INSTANT_LAST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
+# Lists answered as one array (a record's history, versions, pages) stop at this many
+# rows, newest first where the list has an order in time: no request reads a table whole.
+UNPAGED_LIST_LIMIT = 500
+
+
 class Router(SimpleRouter):
     """The API's router: ids in paths are numbers, so ``/incidents/abc/`` is a 404 from the
     resolver rather than a ``ValueError`` in a lookup (a viewset that looks rows up by
@@ -116,9 +121,13 @@ class Router(SimpleRouter):
 
 
 class Pagination(PageNumberPagination):
+    """Pages of 50 by default; ``page_size`` up to 200, and past that the page is 200 (a
+    client asking for everything gets the most a page holds, not a 400: ``next`` says
+    there is more)."""
+
     page_size = 50
     page_size_query_param = "page_size"
-    max_page_size = 500
+    max_page_size = 200
 
     def get_page_size(self, request):
         """DRF silently ignores a page_size it cannot read; a client asking for

@@ -53,6 +53,7 @@ SPECTACULAR_SETTINGS = {
         "ActionItemKindEnum": "postmortems.models.ActionItemKind",
         "ContactKindEnum": "oncall.contacts.models.ContactKind",
         "PageStatusEnum": "incidents.paging.models.PageStatus",
+        "DrillStatusEnum": "readiness.drills.models.DrillStatus",
         "ApiTokenScopeEnum": "oncall.tokens.models.TokenScope",
         "ApiTokenStateEnum": "oncall.tokens.models.TOKEN_STATES",
         "AuditActionEnum": "oncall.audit.models.AuditAction",

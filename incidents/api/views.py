@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.api import validated_body
+from common.api import UNPAGED_LIST_LIMIT, validated_body
 from incidents import selectors, services
 from incidents.api.filters import IncidentFilter, ServiceFilter
 from incidents.api.serializers import (
@@ -210,5 +210,5 @@ class IncidentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def history(self, request: Request, pk: str) -> Response:
         incident = self._get(pk)
-        records = selectors.incident_history(incident=incident)
+        records = selectors.incident_history(incident=incident)[:UNPAGED_LIST_LIMIT]
         return Response(HistoryRecordOutputSerializer(records, many=True).data)

@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from common.api import UNPAGED_LIST_LIMIT
 from postmortems import markdown, selectors, services
 from postmortems.api.filters import ActionItemFilter, PostmortemFilter
 from postmortems.api.serializers import (
@@ -167,7 +168,7 @@ class PostmortemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def history(self, request: Request, pk: str) -> Response:
         postmortem = self._get(pk, detail=False)
-        records = selectors.postmortem_history(postmortem=postmortem)
+        records = selectors.postmortem_history(postmortem=postmortem)[:UNPAGED_LIST_LIMIT]
         return Response(PostmortemHistoryOutputSerializer(records, many=True).data)
 
 

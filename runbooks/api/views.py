@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.api import UNPAGED_LIST_LIMIT
 from common.errors import InvalidInput, NotFound
 from incidents.selectors import incident_get
 from oncall.teams.selectors import team_get
@@ -79,7 +80,9 @@ class RunbookViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def versions(self, request: Request, pk: str) -> Response:
         runbook = selectors.runbook_get(user=request.user, runbook_id=pk)
         return Response(
-            VersionOutputSerializer(selectors.runbook_versions(runbook=runbook), many=True).data
+            VersionOutputSerializer(
+                selectors.runbook_versions(runbook=runbook)[:UNPAGED_LIST_LIMIT], many=True
+            ).data
         )
 
     @extend_schema(

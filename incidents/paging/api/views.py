@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import query_instant
+from common.api import UNPAGED_LIST_LIMIT, query_instant
 from common.errors import InvalidInput
 from incidents.paging.api.serializers import PageOutputSerializer
 from incidents.paging.selectors import PAGE_TARGET_PER_WEEK, incident_pages, oncall_load
@@ -23,7 +23,7 @@ class IncidentPagesView(APIView):
     @extend_schema(responses={200: PageOutputSerializer(many=True)})
     def get(self, request: Request, pk: str) -> Response:
         incident = incident_get(user=request.user, incident_id=pk)
-        pages = incident_pages(incident=incident)
+        pages = incident_pages(incident=incident)[:UNPAGED_LIST_LIMIT]
         return Response(PageOutputSerializer(pages, many=True).data)
 
 
