@@ -37,6 +37,14 @@ def drill_get(*, user: AuthUser, drill_id: Any) -> Drill:
         raise NotFound("Drill not found.") from None
 
 
+def drill_finding_get(*, drill: Drill, finding_id: Any) -> DrillFinding:
+    """A finding of ``drill`` (already scoped to the reader's teams); else "not found"."""
+    try:
+        return DrillFinding.objects.get(drill=drill, pk=int(finding_id))
+    except (DrillFinding.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise NotFound("Finding not found.") from None
+
+
 @dataclass(frozen=True)
 class DrillReport:
     drill: Drill

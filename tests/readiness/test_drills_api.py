@@ -206,6 +206,9 @@ def test_the_report_as_json_and_markdown_and_a_finding_made_an_action_item(
     assert response.json()["incident"] == drill.incident.pk
     assert response.json()["title"] == finding.title
     assert api.as_user(manager).post(url, body, format="json").status_code == 409
+    # A finding of no drill of this one's is "not found", not another drill's finding.
+    stranger = f"/api/v1/drills/{drill.pk}/findings/{finding.pk + 1000}/action-item/"
+    assert api.as_user(manager).post(stranger, body, format="json").status_code == 404
 
 
 def test_the_web_report_lists_findings_and_a_manager_promotes_one(

@@ -10,7 +10,6 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.errors import NotFound
 from postmortems.api.serializers import ActionItemOutputSerializer
 from postmortems.api.views import MarkdownRenderer
 from readiness.drills import markdown, selectors, services
@@ -21,7 +20,6 @@ from readiness.drills.api.serializers import (
     DrillScheduleInputSerializer,
     FindingPromoteInputSerializer,
 )
-from readiness.drills.models import DrillFinding
 
 
 class DrillViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -91,9 +89,7 @@ class DrillViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     def finding_action_item(self, request: Request, pk: str, finding_id: str) -> Response:
         drill = self._get(pk)
-        finding = DrillFinding.objects.filter(drill=drill, pk=finding_id).first()
-        if finding is None:
-            raise NotFound("Finding not found.")
+        finding = selectors.drill_finding_get(drill=drill, finding_id=finding_id)
         data = FindingPromoteInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         item = services.drill_finding_promote(

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 from common.errors import DomainError, NotFound
 from oncall.teams.selectors import team_is_manager, team_list
 from readiness.drills import markdown, selectors, services
-from readiness.drills.models import DrillFinding
 from readiness.drills.scoring import duration_words
 from readiness.drills.web.forms import DrillScheduleForm, FindingPromoteForm
 
@@ -138,9 +137,10 @@ def drill_cancel(request: HttpRequest, drill_id: int) -> HttpResponse:
 @require_POST
 def drill_finding_promote(request: HttpRequest, drill_id: int, finding_id: int) -> HttpResponse:
     drill = _drill_or_404(request, drill_id)
-    finding = DrillFinding.objects.filter(drill=drill, pk=finding_id).first()
-    if finding is None:
-        raise Http404("Finding not found.")
+    try:
+        finding = selectors.drill_finding_get(drill=drill, finding_id=finding_id)
+    except NotFound:
+        raise Http404("Finding not found.") from None
     form = FindingPromoteForm(request.POST, team=drill.team, prefix=f"finding-{finding.pk}")
     if not form.is_valid():
         problems = "; ".join(e for errors in form.errors.values() for e in errors)
