@@ -14,11 +14,10 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from demo.backdate import backdate, history_mark
-from demo.incidents import _change, _newest
+from demo.incidents import _change, _newest, escalation_backdate
 from demo.teams import DemoTeam
 from incidents import services as incident_services
 from incidents.alerts.models import Alert, AlertEvent, Integration
@@ -26,7 +25,7 @@ from incidents.communication.models import StatusUpdate, UpdateAudience
 from incidents.communication.services.emails import incident_group
 from incidents.communication.services.updates import status_update_post
 from incidents.models import Incident, IncidentStatus, Resolution, Service, Severity, TimelineEvent
-from incidents.paging.models import IncidentEscalation, Page
+from incidents.paging.models import Page
 from oncall.contacts.models import ContactMethod
 from oncall.teams.models import TeamMembership, TeamRole
 from outbox.services import messages_cancel
@@ -236,16 +235,7 @@ def _start(drill: Drill, at: datetime) -> Incident:
         since=since,
         fields=["attached_at"],
     )
-    escalation = IncidentEscalation.objects.filter(incident=incident).first()
-    if escalation is not None:
-        # The next step stays as far after the declaration as the policy puts it.
-        shift = escalation.started_at - at
-        IncidentEscalation.objects.filter(pk=escalation.pk).update(
-            started_at=at, updated_at=at, next_escalation_at=F("next_escalation_at") - shift
-        )
-        Page.objects.filter(incident=incident).update(
-            created_at=at, updated_at=at, not_before=F("not_before") - shift
-        )
+    escalation_backdate(incident=incident, at=at)
     backdate(
         ContactMethod.objects.filter(pk__gt=newest_method),
         at=at,

@@ -150,16 +150,7 @@ def _declare(*, at: datetime, **fields: Any) -> Incident:
         since=since,
         fields=["triggered_at", "updated_at"],
     )
-    escalation = IncidentEscalation.objects.filter(incident=incident).first()
-    if escalation is not None:
-        # The next step stays as far after the declaration as the policy puts it.
-        shift = escalation.started_at - at
-        IncidentEscalation.objects.filter(pk=escalation.pk).update(
-            started_at=at, updated_at=at, next_escalation_at=F("next_escalation_at") - shift
-        )
-        Page.objects.filter(incident=incident).update(
-            created_at=at, updated_at=at, not_before=F("not_before") - shift
-        )
+    escalation_backdate(incident=incident, at=at)
     backdate(
         ContactMethod.objects.filter(pk__gt=newest_method),
         at=at,
@@ -209,3 +200,18 @@ def _backdate_draft(
     TimelineEntry.history.filter(  # type: ignore[attr-defined]
         history_id__gt=since[TimelineEntry], postmortem_id=postmortem.pk
     ).update(history_date=at, occurred_at=occurred)
+
+
+def escalation_backdate(*, incident: Incident, at: datetime) -> None:
+    """Move the incident's escalation and pages to ``at``, its declaration: the next step
+    stays as far after the declaration as the policy puts it."""
+    escalation = IncidentEscalation.objects.filter(incident=incident).first()
+    if escalation is None:
+        return
+    shift = escalation.started_at - at
+    IncidentEscalation.objects.filter(pk=escalation.pk).update(
+        started_at=at, updated_at=at, next_escalation_at=F("next_escalation_at") - shift
+    )
+    Page.objects.filter(incident=incident).update(
+        created_at=at, updated_at=at, not_before=F("not_before") - shift
+    )
