@@ -196,6 +196,16 @@ def sign_in(page, base_url: str, username: str, password: str = PASSWORD) -> Non
     assert "/accounts/login/" not in page.url, f"sign-in as {username} failed"
 
 
+def person(username: str, **fields):
+    """A user who signs in with the harness's PASSWORD."""
+    from tests.oncall.factories import UserFactory
+
+    user = UserFactory(username=username, **fields)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
 def nav_follow(page, name: str) -> None:
     """Follow a link of the main navigation, opening the Menu first on a phone."""
     import re

@@ -5,18 +5,10 @@ schedule is there; a non-staff person is refused. At phone and laptop widths."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORD, fits_the_screen, nav_follow, sign_in
+from tests.e2e.conftest import fits_the_screen, nav_follow, person, sign_in
 from tests.incidents.imports.pagerduty_standin import TOKEN, PagerDutyStandIn
-from tests.oncall.factories import UserFactory
 
 WIDTHS = ["phone", "laptop"]
-
-
-def _person(username: str, **fields):
-    user = UserFactory(username=username, **fields)
-    user.set_password(PASSWORD)
-    user.save()
-    return user
 
 
 @pytest.mark.django_db(transaction=True)
@@ -24,7 +16,7 @@ def _person(username: str, **fields):
 def test_staff_reads_the_plan_then_applies_it(live_server, browser, shoot, width):
     from oncall.schedules.models import Schedule
 
-    _person("root", is_staff=True, is_superuser=True, email="root@example.com")
+    person("root", is_staff=True, is_superuser=True, email="root@example.com")
     with PagerDutyStandIn() as standin:
         page = browser.new_page(width)
         sign_in(page, live_server.url, "root")
@@ -55,7 +47,7 @@ def test_staff_reads_the_plan_then_applies_it(live_server, browser, shoot, width
 
 @pytest.mark.django_db(transaction=True)
 def test_people_who_are_not_staff_are_refused(live_server, browser, shoot):
-    _person("lena", email="lena@example.com")
+    person("lena", email="lena@example.com")
     page = browser.new_page("phone")
     sign_in(page, live_server.url, "lena")
     response = page.goto(live_server.url + "/imports/")

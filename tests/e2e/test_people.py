@@ -7,17 +7,10 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import PASSWORD, fits_the_screen, nav_follow, sign_in
-from tests.oncall.factories import TeamFactory, UserFactory, member_of
+from tests.e2e.conftest import PASSWORD, fits_the_screen, nav_follow, person, sign_in
+from tests.oncall.factories import TeamFactory, member_of
 
 WIDTHS = ["phone", "laptop"]
-
-
-def _person(username: str, **fields):
-    user = UserFactory(username=username, **fields)
-    user.set_password(PASSWORD)
-    user.save()
-    return user
 
 
 @pytest.mark.django_db(transaction=True)
@@ -26,7 +19,7 @@ def test_browser_zone_is_proposed_at_first_sign_in_and_taken(live_server, browse
     from oncall.contacts.models import OnCallPreference
 
     team = TeamFactory(name="Payments", key="PAY", slug="payments")
-    lena = _person("lena", first_name="Lena", email="lena@example.com")
+    lena = person("lena", first_name="Lena", email="lena@example.com")
     member_of(team, "lena")
     page = browser.new_page(width, timezone_id="Europe/Berlin")
     sign_in(page, live_server.url, "lena")
@@ -69,7 +62,7 @@ def test_a_manager_invites_and_the_person_joins_from_the_link(live_server, brows
     from outbox.models import Message
 
     team = TeamFactory(name="Payments", key="PAY", slug="payments")
-    _person("priya", email="priya@example.com")
+    person("priya", email="priya@example.com")
     member_of(team, "priya", role="manager")
     manager = browser.new_page(width)
     sign_in(manager, live_server.url, "priya")
